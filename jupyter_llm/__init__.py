@@ -1,0 +1,104 @@
+"""jupyter_llm: a small, private GRU-attention language model in your Jupyter kernel.
+
+>>> import jupyter_llm as jl
+>>> lm = jl.train("some text ...", epochs=1)          # doctest: +SKIP
+>>> lm.generate("To be", max_tokens=50, seed=0)        # doctest: +SKIP
+
+Importing this package does not import TensorFlow: the first call that needs
+the model pays that cost, once. The heavy names below are loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .config import SIZES, ModelConfig
+from .errors import (
+    CorruptModelError,
+    DataError,
+    InvalidArgumentError,
+    JupyterLLMError,
+    ModelExistsError,
+    ModelNotFoundError,
+    PromptTooLongError,
+    TrainingDivergedError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .display.attention import AttentionMap
+    from .model.language_model import LanguageModel
+    from .store import delete_model, list_models, load
+    from .text.tokenizers import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer
+    from .training.events import ProgressEvent
+    from .training.trainer import train
+
+# name -> module that defines it; imported on first attribute access (PEP 562).
+_LAZY = {
+    "train": ".training.trainer",
+    "ProgressEvent": ".training.events",
+    "LanguageModel": ".model.language_model",
+    "AttentionMap": ".display.attention",
+    "load": ".store",
+    "list_models": ".store",
+    "delete_model": ".store",
+    "Tokenizer": ".text.tokenizers",
+    "CharTokenizer": ".text.tokenizers",
+    "WordTokenizer": ".text.tokenizers",
+    "BPETokenizer": ".text.tokenizers",
+}
+
+__all__ = [
+    "__version__",
+    "train",
+    "load",
+    "list_models",
+    "delete_model",
+    "LanguageModel",
+    "ModelConfig",
+    "SIZES",
+    "AttentionMap",
+    "ProgressEvent",
+    "Tokenizer",
+    "CharTokenizer",
+    "WordTokenizer",
+    "BPETokenizer",
+    "JupyterLLMError",
+    "InvalidArgumentError",
+    "DataError",
+    "ModelNotFoundError",
+    "ModelExistsError",
+    "CorruptModelError",
+    "PromptTooLongError",
+    "TrainingDivergedError",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jupyter_llm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Called by ``%load_ext jupyter_llm``: registers the magics (no TensorFlow)."""
+    from .magics import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Called by ``%unload_ext jupyter_llm``."""
+    from .magics import unload_ipython_extension as _unload
+
+    _unload(ipython)

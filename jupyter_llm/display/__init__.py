@@ -1,0 +1,1 @@
+"""Rich displays: mime bundles and static HTML renderings (no TensorFlow)."""

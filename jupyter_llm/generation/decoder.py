@@ -1,0 +1,147 @@
+"""Incremental decoding: read the prompt once, then one step per token.
+
+The decoder carries, for each sequence of the batch:
+
+* the state of every GRU layer, ``(batch_size, units)``;
+* a ring buffer of the last W keys ``(batch_size, W, attention_dim)`` and
+  values (hidden states) ``(batch_size, W, units)`` of the attention.
+
+A step therefore costs the same whatever the length of the text so far: the
+prefix is never run again. The prompt itself is read in one parallel call
+(:meth:`Decoder.prefill`) that fills the states and the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from ..config import ModelConfig
+from ..model.backbone import gru_layers
+
+
+@dataclass
+class DecoderState:
+    """What a decoder carries from one step to the next (numpy or tf tensors)."""
+
+    states: list  # per GRU layer: (B, units)
+    keys: tf.Tensor  # (B, W, attention_dim)
+    values: tf.Tensor  # (B, W, units)
+    position: int  # absolute position of the next token
+
+    def select(self, rows: np.ndarray) -> "DecoderState":
+        """Reorder or repeat the batch rows (beam search, n samples from one prompt)."""
+        rows = tf.constant(rows, dtype=tf.int32)
+        return DecoderState(
+            [tf.gather(s, rows) for s in self.states],
+            tf.gather(self.keys, rows),
+            tf.gather(self.values, rows),
+            self.position,
+        )
+
+
+class Decoder:
+    """Prefill and single-step functions over the weights of one Keras model."""
+
+    def __init__(self, model, config: ModelConfig) -> None:
+        self.config = config
+        self.window = config.window
+        self.embedding = model.get_layer("embedding")
+        self.grus = gru_layers(model)
+        self.attention = model.get_layer("attention")
+        self.output_layer = model.get_layer("logits")
+        units, d, w = config.rnn_units, config.attention_dim, self.window
+        n = len(self.grus)
+        self._prefill = tf.function(
+            self._prefill_impl,
+            input_signature=[tf.TensorSpec([None, None], tf.int32)],
+        )
+        self._step = tf.function(
+            self._step_impl,
+            input_signature=[
+                tf.TensorSpec([None], tf.int32),
+                [tf.TensorSpec([None, units], tf.float32)] * n,
+                tf.TensorSpec([None, w, d], tf.float32),
+                tf.TensorSpec([None, w, units], tf.float32),
+                tf.TensorSpec([], tf.int32),
+            ],
+        )
+
+    # === Graph functions ===
+
+    def _prefill_impl(self, tokens):
+        x = self.embedding(tokens)  # (B, T, E)
+        states = []
+        for gru in self.grus:
+            x, state = gru(x)  # (B, T, units), (B, units)
+            states.append(state)
+        context, weights = self.attention(x, return_attention_scores=True)
+        logits = self.output_layer(tf.concat([x[:, -1], context[:, -1]], axis=-1))  # (B, V)
+        return logits, states, self.attention.keys(x), x, weights
+
+    def _step_impl(self, tokens, states, keys, values, position):
+        x = self.embedding(tokens)  # (B, E)
+        new_states = []
+        for gru, state in zip(self.grus, states):
+            x, _ = gru.cell(x, [state])  # (B, units)
+            new_states.append(x)
+        slot = tf.one_hot(position % self.window, self.window)[None, :, None]  # (1, W, 1)
+        keys = keys * (1.0 - slot) + slot * self.attention.keys(x)[:, None, :]
+        values = values * (1.0 - slot) + slot * x[:, None, :]
+        q = self.attention.queries(x)  # (B, d)
+        scores = tf.einsum("bd,bwd->bw", q, keys) * self.attention.scale  # (B, W)
+        valid = tf.range(self.window) <= position  # before the ring wraps, later slots are empty
+        scores = tf.where(valid[None], scores, -1e9)
+        weights = tf.nn.softmax(scores, axis=-1)  # (B, W)
+        weights = tf.where(valid[None], weights, 0.0)
+        context = tf.einsum("bw,bwu->bu", weights, values)  # (B, units)
+        logits = self.output_layer(tf.concat([x, context], axis=-1))  # (B, V)
+        return logits, new_states, keys, values, weights
+
+    # === Python API ===
+
+    def prefill(self, tokens: np.ndarray) -> tuple[np.ndarray, DecoderState, np.ndarray]:
+        """Read a batch of prompts ``(B, T)`` of equal length.
+
+        Returns the logits of the next token ``(B, V)``, the decoder state, and
+        the prompt's attention weights ``(B, T, T)``.
+        """
+        tokens = np.asarray(tokens, dtype=np.int32)
+        logits, states, keys, values, weights = self._prefill(tf.constant(tokens))
+        t = tokens.shape[1]
+        w = self.window
+        batch = tokens.shape[0]
+        # Place the last min(T, W) positions in their ring slots (position % W).
+        ring_k = np.zeros((batch, w, self.config.attention_dim), np.float32)
+        ring_v = np.zeros((batch, w, self.config.rnn_units), np.float32)
+        positions = np.arange(max(0, t - w), t)
+        ring_k[:, positions % w] = keys.numpy()[:, positions]
+        ring_v[:, positions % w] = values.numpy()[:, positions]
+        state = DecoderState(list(states), tf.constant(ring_k), tf.constant(ring_v), t)
+        return logits.numpy(), state, weights.numpy()
+
+    def step(self, tokens: np.ndarray, state: DecoderState) -> tuple[np.ndarray, DecoderState, np.ndarray]:
+        """Feed one token per row ``(B,)``.
+
+        Returns the next-token logits ``(B, V)``, the new state and the attention
+        weights of this step over the ring slots ``(B, W)``; slot ``s`` holds
+        the absolute position ``p`` with ``p % W == s``.
+        """
+        logits, states, keys, values, weights = self._step(
+            tf.constant(np.asarray(tokens, dtype=np.int32)),
+            state.states,
+            state.keys,
+            state.values,
+            tf.constant(state.position, tf.int32),
+        )
+        return logits.numpy(), DecoderState(list(states), keys, values, state.position + 1), weights.numpy()
+
+    def ring_to_absolute(self, ring_weights: np.ndarray, position: int) -> np.ndarray:
+        """Map a step's weights over ring slots ``(W,)`` to positions ``0..position``."""
+        out = np.zeros(position + 1, np.float32)
+        first = max(0, position - self.window + 1)
+        absolute = np.arange(first, position + 1)
+        out[absolute] = ring_weights[absolute % self.window]
+        return out

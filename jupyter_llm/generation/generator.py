@@ -1,0 +1,171 @@
+"""The decoding loops behind ``LanguageModel.generate`` and ``LanguageModel.stream``.
+
+:func:`sample_stream` yields, after every step, the new text of each row; the
+caller stops consuming it whenever it likes (an interrupt keeps what was made).
+:func:`beam_search` keeps the ``beam`` most likely continuations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from .decoder import Decoder
+from .sampling import Sampler, SamplingOptions, log_softmax
+
+
+class TextAssembler:
+    """Turns one row's token ids into text pieces, honouring stop sequences.
+
+    Text that might be the start of a stop sequence is held back until it is
+    clear either way, and a trailing partial UTF-8 character (byte-level BPE)
+    is held back until its last byte arrives.
+    """
+
+    def __init__(self, tokenizer, stop: list[str]) -> None:
+        self.tokenizer = tokenizer
+        self.stop = stop
+        self.holdback = max((len(s) for s in stop), default=1) - 1
+        self.ids: list[int] = []
+        self.text = ""
+        self.emitted = 0
+        self.finished = False
+
+    def push(self, token: int) -> str:
+        """Add a token; return the text that can now be shown (maybe "")."""
+        if self.finished:
+            return ""
+        self.ids.append(int(token))
+        text = self.tokenizer.decode(self.ids)
+        for s in self.stop:
+            at = text.find(s, max(0, self.emitted - len(s)))
+            if at >= 0:
+                self.finished = True
+                self.text = text[:at]
+                return self.flush()
+        self.text = text
+        safe = len(text) - self.holdback
+        while safe > self.emitted and text[safe - 1] == "\ufffd" and self.tokenizer.kind == "bpe":
+            safe -= 1
+        if safe <= self.emitted:
+            return ""
+        piece = text[self.emitted : safe]
+        self.emitted = safe
+        return piece
+
+    def flush(self) -> str:
+        """Everything not yet shown."""
+        piece = self.text[self.emitted :]
+        self.emitted = len(self.text)
+        return piece
+
+
+@dataclass
+class Trace:
+    """What a generation produced besides its text (filled in as it runs)."""
+
+    prompt_ids: np.ndarray
+    token_ids: list[list[int]] = field(default_factory=list)  # per row
+    step_weights: list[list[np.ndarray]] = field(default_factory=list)  # per row, per fed token
+    prompt_weights: np.ndarray | None = None  # (T, T)
+
+
+def sample_stream(
+    decoder: Decoder,
+    tokenizer,
+    prompt_ids: np.ndarray,
+    options: SamplingOptions,
+    trace: Trace | None = None,
+    record_attention: bool = False,
+) -> Iterator[list[str]]:
+    """Yield, for each step, the list of new text pieces of the ``n`` rows."""
+    n = options.n
+    banned = [tokenizer.unk_id] if tokenizer.unk_id is not None else []
+    sampler = Sampler(options, banned=banned)
+    logits, state, prompt_weights = decoder.prefill(prompt_ids[None, :])
+    if n > 1:
+        logits = np.repeat(logits, n, axis=0)
+        state = state.select(np.zeros(n, dtype=np.int32))
+    rows = [TextAssembler(tokenizer, options.stop) for _ in range(n)]
+    history = [list(prompt_ids) for _ in range(n)]
+    if trace is not None:
+        trace.prompt_weights = prompt_weights[0]
+        trace.token_ids = [r.ids for r in rows]
+        trace.step_weights = [[] for _ in range(n)]
+    for _ in range(options.max_tokens):
+        tokens = sampler(logits, [np.asarray(h) for h in history])
+        pieces = []
+        for i, (row, token) in enumerate(zip(rows, tokens)):
+            pieces.append(row.push(token))
+            history[i].append(int(token))
+        done = all(r.finished for r in rows)
+        need_step = not done or record_attention
+        if need_step:
+            position = state.position
+            logits, state, weights = decoder.step(tokens, state)
+            if trace is not None and record_attention:
+                for i in range(n):
+                    if not rows[i].finished or len(trace.step_weights[i]) < len(rows[i].ids):
+                        trace.step_weights[i].append(decoder.ring_to_absolute(weights[i], position))
+        yield pieces
+        if done:
+            return
+    final = [row.flush() for row in rows]
+    if any(final):
+        yield final
+
+
+def beam_search(
+    decoder: Decoder,
+    tokenizer,
+    prompt_ids: np.ndarray,
+    options: SamplingOptions,
+) -> list[str]:
+    """The ``options.n`` most likely continuations among ``options.beam`` beams.
+
+    Scores are total log-probabilities; continuations ended by a stop sequence
+    compete with the others by their length-normalised score.
+    """
+    width = options.beam or 1
+    banned = [tokenizer.unk_id] if tokenizer.unk_id is not None else []
+    sampler = Sampler(SamplingOptions(greedy=True, repetition_penalty=options.repetition_penalty), banned)
+    logits, state, _ = decoder.prefill(prompt_ids[None, :])
+    scores = np.zeros(1)
+    beams: list[list[int]] = [[]]
+    finished: list[tuple[float, str]] = []
+    for _ in range(options.max_tokens):
+        history = [np.concatenate([prompt_ids, np.asarray(b, dtype=np.int64)]) for b in beams]
+        logp = log_softmax(sampler.process(logits, history))  # (beams, V)
+        total = scores[:, None] + logp
+        flat = np.argsort(-total, axis=None, kind="stable")[: width * 2]
+        parents, tokens = np.unravel_index(flat, total.shape)
+        keep_parents, keep_tokens, keep_scores, new_beams = [], [], [], []
+        for parent, token in zip(parents, tokens):
+            if not np.isfinite(total[parent, token]):
+                continue
+            ids = beams[parent] + [int(token)]
+            text = tokenizer.decode(ids)
+            hit = [text.find(s) for s in options.stop if s in text]
+            if hit:
+                length = len(ids)
+                finished.append((float(total[parent, token]) / length, text[: min(hit)]))
+                continue
+            keep_parents.append(parent)
+            keep_tokens.append(int(token))
+            keep_scores.append(total[parent, token])
+            new_beams.append(ids)
+            if len(new_beams) == width:
+                break
+        if not new_beams or len(finished) >= width * 2:
+            break
+        state = state.select(np.asarray(keep_parents, dtype=np.int32))
+        logits, state, _ = decoder.step(np.asarray(keep_tokens, dtype=np.int32), state)
+        beams, scores = new_beams, np.asarray(keep_scores)
+    candidates = finished + [(float(s) / max(1, len(b)), tokenizer.decode(b)) for s, b in zip(scores, beams)]
+    candidates.sort(key=lambda c: -c[0])
+    out = [text for _, text in candidates[: options.n]]
+    while len(out) < options.n:
+        out.append(out[-1] if out else "")
+    return out

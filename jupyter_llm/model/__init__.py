@@ -1,0 +1,1 @@
+"""Keras layers and the :class:`LanguageModel` (imports TensorFlow)."""

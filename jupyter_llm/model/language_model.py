@@ -1,0 +1,373 @@
+"""The :class:`LanguageModel`: a Keras model with its tokenizer, config and history.
+
+Every surface of jupyter_llm (magics, widgets, the kernel channel, the CLI)
+calls the methods of this class.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import json
+import math
+import os
+import platform
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from .. import store
+from .._version import __version__
+from ..config import ModelConfig
+from ..display.attention import AttentionMap
+from ..errors import CorruptModelError, DataError, PromptTooLongError, invalid
+from ..generation.sampling import SamplingOptions
+from ..text.sources import TextSource
+from ..text.tokenizers import Tokenizer
+
+WEIGHTS = "model.weights.h5"
+
+
+class UnknownSymbolWarning(UserWarning):
+    """Part of a prompt was never seen in training and maps to the unknown token."""
+
+
+class LanguageModel:
+    """A trained GRU-attention language model.
+
+    Make one with :func:`jupyter_llm.train` or :func:`jupyter_llm.load`.
+
+    Attributes:
+        model: the Keras model, token ids ``(batch_size, T)`` to logits
+            ``(batch_size, T, vocab_size)``.
+        tokenizer: the :class:`~jupyter_llm.Tokenizer` it was trained with.
+        config: the :class:`~jupyter_llm.ModelConfig`.
+        metadata: corpus fingerprint, sizes, metrics, history, versions.
+        name: the store name it was saved or loaded under, if any.
+    """
+
+    def __init__(self, model, tokenizer: Tokenizer, config: ModelConfig,
+                 metadata: dict[str, Any] | None = None, name: str | None = None) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.name = name
+        self._decoder = None
+
+    @classmethod
+    def build(cls, config: ModelConfig, tokenizer: Tokenizer, metadata: dict[str, Any] | None = None) -> "LanguageModel":
+        """A new, untrained model for a tokenizer (``config.vocab_size`` is set from it)."""
+        from .backbone import build_model
+
+        config.vocab_size = tokenizer.vocab_size
+        return cls(build_model(config), tokenizer, config, metadata)
+
+    # === Introspection ===
+
+    @property
+    def num_parameters(self) -> int:
+        return int(self.model.count_params())
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the weights: it changes whenever the model is trained further."""
+        h = hashlib.sha256()
+        for w in self.model.get_weights():
+            h.update(np.ascontiguousarray(w).tobytes())
+        return h.hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        name = f"'{self.name}'" if self.name else "unsaved"
+        c = self.config
+        return (f"LanguageModel({name}, {self.tokenizer.kind} tokenizer, vocab {c.vocab_size}, "
+                f"{c.num_layers}x GRU({c.rnn_units}) + attention(W={c.window}), "
+                f"{self.num_parameters:,} parameters)")
+
+    def summary(self) -> dict[str, Any]:
+        """Facts about the model as a dict (what ``%llm info`` and ``jupyter-llm models`` show)."""
+        return {
+            "name": self.name,
+            "tokenizer": self.tokenizer.kind,
+            "vocab_size": self.config.vocab_size,
+            "parameters": self.num_parameters,
+            "config": self.config.to_dict(),
+            "fingerprint": self.fingerprint,
+            **{k: v for k, v in self.metadata.items() if k != "history"},
+        }
+
+    # === Encoding ===
+
+    def encode_prompt(self, prompt: str, allow_empty: bool = True) -> np.ndarray:
+        """Token ids of a prompt, warning about symbols never seen in training."""
+        if not isinstance(prompt, str):
+            raise invalid("prompt", "a str", type(prompt).__name__)
+        unknown = self.tokenizer.unknown_symbols(prompt)
+        if unknown:
+            shown = ", ".join(repr(u) for u in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+            warnings.warn(
+                f"{len(unknown)} symbol(s) of the prompt were never seen in training and map to the "
+                f"unknown token: {shown}",
+                UnknownSymbolWarning,
+                stacklevel=3,
+            )
+        ids = self.tokenizer.encode(prompt) if prompt else np.zeros(0, np.int32)
+        if len(ids) == 0:
+            if not allow_empty:
+                raise invalid("text", "a non-empty string", prompt)
+            ids = self.tokenizer.encode("\n")  # documents start after a newline
+            if len(ids) == 0:
+                ids = np.array([0], np.int32)
+        if len(ids) > self.config.max_context:
+            raise PromptTooLongError(
+                f"The prompt is {len(ids):,} tokens long, but this model reads at most "
+                f"{self.config.max_context:,} (config.max_context). Expected a shorter prompt; "
+                f"for example keep its end: prompt[-{self.config.max_context // 2}:]."
+            )
+        return ids.astype(np.int32)
+
+    @property
+    def decoder(self):
+        if self._decoder is None:
+            from ..generation.decoder import Decoder
+
+            self._decoder = Decoder(self.model, self.config)
+        return self._decoder
+
+    def logits(self, text: str) -> np.ndarray:
+        """The model's next-token logits at every position of ``text``: ``(T, vocab_size)``."""
+        ids = self.encode_prompt(text, allow_empty=False)
+        return np.asarray(self.model(ids[None, :], training=False))[0]
+
+    # === Generation ===
+
+    def generate(self, prompt: str = "", max_tokens: int = 200, temperature: float = 1.0,
+                 top_k: int | None = None, top_p: float | None = None, repetition_penalty: float = 1.0,
+                 stop: str | list[str] | None = None, seed: int | None = None, n: int = 1, *,
+                 greedy: bool = False, beam: int | None = None, return_attention: bool = False):
+        """Continue ``prompt``; returns the new text (a list of ``n`` texts when ``n > 1``).
+
+        Args:
+            prompt: the text to continue ("" starts a new document).
+            max_tokens: how many tokens to generate at most.
+            temperature: > 0; below 1 is more conservative, above 1 more surprising.
+            top_k: sample only among the k most likely tokens.
+            top_p: sample only among the most likely tokens whose probabilities add up to top_p.
+            repetition_penalty: > 1 discourages tokens already in the prompt or output.
+            stop: a string or list of strings; generation ends before the first one.
+            seed: the same seed gives the same text.
+            n: how many samples, generated together as one batch.
+            greedy: take the most likely token at every step (ignores temperature, top-k, top-p).
+            beam: beam search with this many beams (returns the n best).
+            return_attention: also return an :class:`AttentionMap` of prompt and
+                continuation (of the first sample); the result is then ``(text, map)``.
+        """
+        options = SamplingOptions(max_tokens, temperature, top_k, top_p, repetition_penalty,
+                                  stop, seed, n, greedy, beam)
+        ids = self.encode_prompt(prompt)
+        if beam is not None:
+            from ..generation.generator import beam_search
+
+            texts = beam_search(self.decoder, self.tokenizer, ids, options)
+            result = texts if n > 1 else texts[0]
+            if return_attention:
+                return result, self.attention((prompt or "") + texts[0], _prompt_length=len(ids))
+            return result
+        from ..generation.generator import Trace, sample_stream
+
+        trace = Trace(ids)
+        texts = [""] * n
+        for pieces in sample_stream(self.decoder, self.tokenizer, ids, options, trace, return_attention):
+            texts = [t + p for t, p in zip(texts, pieces)]
+        result = texts if n > 1 else texts[0]
+        if return_attention:
+            return result, self._trace_attention(trace, prompt)
+        return result
+
+    def stream(self, prompt: str = "", max_tokens: int = 200, temperature: float = 1.0,
+               top_k: int | None = None, top_p: float | None = None, repetition_penalty: float = 1.0,
+               stop: str | list[str] | None = None, seed: int | None = None, n: int = 1, *,
+               greedy: bool = False, beam: int | None = None) -> Iterator[Any]:
+        """Like :meth:`generate`, but yields the text piece by piece as it is made.
+
+        With ``n == 1`` each item is a str; with ``n > 1`` it is a list of ``n``
+        pieces (some may be empty). Beam search yields its result in one piece.
+        Stopping the iteration early (``break``, an interrupt) keeps what was made.
+        """
+        options = SamplingOptions(max_tokens, temperature, top_k, top_p, repetition_penalty,
+                                  stop, seed, n, greedy, beam)
+        ids = self.encode_prompt(prompt)
+        return self._stream(ids, options)
+
+    def _stream(self, ids: np.ndarray, options: SamplingOptions) -> Iterator[Any]:
+        if options.beam is not None:
+            from ..generation.generator import beam_search
+
+            texts = beam_search(self.decoder, self.tokenizer, ids, options)
+            yield texts if options.n > 1 else texts[0]
+            return
+        from ..generation.generator import sample_stream
+
+        for pieces in sample_stream(self.decoder, self.tokenizer, ids, options):
+            if options.n > 1:
+                if any(pieces):
+                    yield pieces
+            elif pieces[0]:
+                yield pieces[0]
+
+    def _trace_attention(self, trace, prompt: str) -> AttentionMap:
+        prompt_ids = list(trace.prompt_ids)
+        generated = trace.token_ids[0]
+        ids = prompt_ids + generated
+        t = len(ids)
+        weights = np.zeros((t, t), np.float32)
+        p = len(prompt_ids)
+        weights[:p, :p] = trace.prompt_weights
+        for i, row in enumerate(trace.step_weights[0][: len(generated)]):
+            weights[p + i, : len(row)] = row
+        tokens = [self.tokenizer.id_to_token(int(i)) for i in ids]
+        return AttentionMap(tokens, weights, prompt_length=p, meta=self._provenance())
+
+    # === Attention ===
+
+    def attention(self, text: str, *, _prompt_length: int | None = None) -> AttentionMap:
+        """The tokens of ``text`` and the causal attention weights ``(T, T)`` over them."""
+        ids = self.encode_prompt(text, allow_empty=False)
+        _, _, weights = self.decoder.prefill(ids[None, :])
+        tokens = [self.tokenizer.id_to_token(int(i)) for i in ids]
+        return AttentionMap(tokens, weights[0], prompt_length=_prompt_length, meta=self._provenance())
+
+    def _provenance(self) -> dict[str, Any]:
+        return {"model": self.name, "fingerprint": self.fingerprint}
+
+    # === Evaluation ===
+
+    def evaluate(self, source: Any, *, column: str | None = None, encoding: str = "utf-8",
+                 batch_size: int | None = None) -> dict[str, float]:
+        """Loss of the model on a text (any training source: str, path, Series, ...).
+
+        Returns ``loss`` (nats per token), ``bits_per_token``, ``bits_per_char``
+        (nats over the characters predicted, in bits), ``perplexity``, ``tokens``
+        and ``chars``. The text is read in windows of ``seq_len`` tokens, as in
+        validation during training; a large file is streamed.
+        """
+        import tensorflow as tf
+
+        from ..training.data import iter_windows
+
+        src = TextSource.from_any(source, column=column, encoding=encoding)
+        batch_size = batch_size or self.config.batch_size
+        total_nats, tokens, chars = 0.0, 0, 0
+        batch: list[np.ndarray] = []
+
+        @tf.function(reduce_retracing=True)
+        def nats(windows):
+            logits = self.model(windows[:, :-1], training=False)
+            return tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(windows[:, 1:], logits))
+
+        def flush():
+            nonlocal total_nats
+            if batch:
+                total_nats += float(nats(tf.constant(np.stack(batch))))
+                batch.clear()
+
+        for window in iter_windows(src, self.tokenizer, self.config.seq_len):
+            if batch and len(window) != len(batch[0]):
+                flush()
+            batch.append(window)
+            tokens += len(window) - 1
+            chars += len(self.tokenizer.decode(window[1:]))
+            if len(batch) == batch_size:
+                flush()
+        flush()
+        if tokens == 0:
+            raise DataError(f"The evaluation text ({src.description}) has fewer than 2 tokens. Expected a longer text.")
+        loss = total_nats / tokens
+        return {
+            "loss": loss,
+            "bits_per_token": loss / math.log(2),
+            "bits_per_char": total_nats / max(chars, 1) / math.log(2),
+            "perplexity": math.exp(min(loss, 700.0)),
+            "tokens": tokens,
+            "chars": chars,
+        }
+
+    # === Persistence ===
+
+    def save(self, path_or_name: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Save to a folder path, or under a name in the model store (atomic)."""
+        target = store.resolve(path_or_name)
+        if target.exists() and not overwrite:
+            store.write_bundle(target, {}, overwrite=False)  # raises the standard error
+        with tempfile.TemporaryDirectory() as tmp:
+            weights_path = os.path.join(tmp, WEIGHTS)
+            self.model.save_weights(weights_path)
+            weights = Path(weights_path).read_bytes()
+        metadata = {**self.metadata, **self._versions(), "parameters": self.num_parameters,
+                    "tokenizer": self.tokenizer.kind, "fingerprint": self.fingerprint}
+        metadata.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+        metadata["saved"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        files = {
+            "config.json": json.dumps(self.config.to_dict(), indent=2).encode(),
+            "tokenizer.json": self.tokenizer.to_json().encode(),
+            "metadata.json": json.dumps(metadata, indent=2, default=_json_default).encode(),
+            WEIGHTS: weights,
+        }
+        folder = store.write_bundle(target, files, overwrite=overwrite)
+        self.metadata = metadata
+        if (isinstance(path_or_name, str) and store.is_name(path_or_name)) or self.name is None:
+            self.name = folder.name
+        return folder
+
+    @classmethod
+    def load(cls, path_or_name: str | os.PathLike) -> "LanguageModel":
+        """Load a model saved by :meth:`save`. Runs no code from the files."""
+        files = store.read_bundle(path_or_name)
+        folder = store.resolve(path_or_name)
+        try:
+            config = ModelConfig.from_dict(store.read_json(files, "config.json", folder))
+        except (TypeError, ValueError) as e:
+            raise CorruptModelError(f"'{folder}/config.json' is not a valid model config: {e}") from None
+        tokenizer = Tokenizer.from_dict(store.read_json(files, "tokenizer.json", folder))
+        metadata = store.read_json(files, "metadata.json", folder)
+        if tokenizer.vocab_size != config.vocab_size:
+            raise CorruptModelError(
+                f"'{folder}' is inconsistent: the tokenizer has {tokenizer.vocab_size} tokens but the "
+                f"config expects {config.vocab_size}. Expected files saved together."
+            )
+        from .backbone import build_model
+
+        model = build_model(config)
+        if WEIGHTS not in files:
+            raise CorruptModelError(f"'{folder}' has no {WEIGHTS}. Expected a model written by jupyter_llm.")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, WEIGHTS)
+            Path(path).write_bytes(files[WEIGHTS])
+            try:
+                model.load_weights(path)
+            except Exception as e:  # h5py/keras raise many types for a bad file
+                raise CorruptModelError(
+                    f"'{folder}/{WEIGHTS}' could not be read as the weights of this model ({type(e).__name__}). "
+                    "Expected the weights saved with its config."
+                ) from None
+        return cls(model, tokenizer, config, metadata, name=folder.name)
+
+    @staticmethod
+    def _versions() -> dict[str, Any]:
+        import keras
+        import tensorflow as tf
+
+        return {"versions": {"jupyter_llm": __version__, "keras": keras.__version__,
+                             "tensorflow": tf.__version__, "python": platform.python_version()}}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)

@@ -1,0 +1,239 @@
+"""Saving and loading models: a folder of plain files, written atomically.
+
+A saved model is a folder::
+
+    manifest.json       format id, and the size and sha256 of every other file
+    config.json         the ModelConfig
+    tokenizer.json      the tokenizer
+    metadata.json       corpus fingerprint, sizes, metrics, creation time, versions
+    model.weights.h5    the Keras weights (arrays only: no code)
+
+Loading rebuilds the model from ``config.json`` with this package's own code and
+then reads the weights: nothing in the folder is ever executed or unpickled.
+The manifest's checksums catch truncated or edited files.
+
+A *name* (no path separator, no suffix) lives in the model store,
+``$JUPYTER_LLM_HOME/models/NAME``, by default under the user data folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import CorruptModelError, ModelExistsError, ModelNotFoundError, invalid
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model.language_model import LanguageModel
+
+FORMAT = "jupyter_llm.model"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+_NAME = re.compile(r"^[A-Za-z0-9_\-\u0080-\uffff][A-Za-z0-9_.\-\u0080-\uffff]{0,127}$")
+
+
+def home() -> Path:
+    """The folder of jupyter_llm's data: ``$JUPYTER_LLM_HOME`` or the user data dir."""
+    env = os.environ.get("JUPYTER_LLM_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("jupyter_llm", appauthor=False))
+
+
+def models_dir() -> Path:
+    return home() / "models"
+
+
+def is_name(path_or_name: str | os.PathLike) -> bool:
+    """A bare name (``"poems"``) rather than a path (``"./poems"``, ``"out/poems"``)."""
+    if isinstance(path_or_name, os.PathLike):
+        return False
+    return "/" not in path_or_name and os.sep not in path_or_name and bool(_NAME.match(path_or_name)) \
+        and path_or_name not in (".", "..")
+
+
+def resolve(path_or_name: str | os.PathLike) -> Path:
+    """The folder a path or name refers to (it may not exist yet)."""
+    if isinstance(path_or_name, os.PathLike):
+        return Path(path_or_name).expanduser()
+    if not isinstance(path_or_name, str) or not path_or_name.strip():
+        raise invalid("path_or_name", "a model name such as 'poems' or a folder path", path_or_name)
+    if is_name(path_or_name):
+        return models_dir() / path_or_name
+    return Path(path_or_name).expanduser()
+
+
+def exists(path_or_name: str | os.PathLike) -> bool:
+    return (resolve(path_or_name) / MANIFEST).is_file()
+
+
+# === Writing ===
+
+def write_bundle(target: Path, files: dict[str, bytes], overwrite: bool = False) -> Path:
+    """Write ``files`` into the folder ``target`` atomically, with a manifest.
+
+    The files go to a temporary sibling folder first, which then takes the
+    place of ``target`` by renames, so a crash at any moment leaves either the
+    previous version or the new one whole, never a mixture.
+    """
+    target = Path(target)
+    if target.exists() and not overwrite:
+        raise ModelExistsError(
+            f"A model is already saved at '{target}'. Expected a new name or path, or pass overwrite=True to replace it."
+        )
+    if target.exists() and not (target / MANIFEST).is_file() and any(target.iterdir()):
+        raise ModelExistsError(
+            f"'{target}' exists and is not a jupyter_llm model. Expected an empty or new folder; refusing to replace it."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "files": {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in files.items()},
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        for name, data in {**files, MANIFEST: json.dumps(manifest, indent=2).encode()}.items():
+            with open(tmp / name, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        old = None
+        if target.exists():
+            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+# === Reading ===
+
+def read_bundle(path_or_name: str | os.PathLike) -> dict[str, bytes]:
+    """Read and verify every file of a saved model."""
+    folder = resolve(path_or_name)
+    if not folder.exists():
+        raise ModelNotFoundError(_not_found_message(path_or_name))
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise CorruptModelError(
+            f"'{folder}' is not a jupyter_llm model: it has no {MANIFEST}. Expected a folder written by LanguageModel.save."
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+        listed = manifest["files"]
+        ok = manifest.get("format") == FORMAT and isinstance(listed, dict)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        ok = False
+    if not ok:
+        raise CorruptModelError(f"'{folder}' has an unreadable {MANIFEST}. Expected a model written by jupyter_llm.")
+    if manifest.get("format_version", 0) > FORMAT_VERSION:
+        raise CorruptModelError(
+            f"'{folder}' was saved by a newer jupyter_llm (format {manifest['format_version']}). "
+            f"Expected format {FORMAT_VERSION} or older; upgrade jupyter_llm to load it."
+        )
+    files = {}
+    for name, info in listed.items():
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise CorruptModelError(f"'{folder}' lists an unexpected file '{name}'. Expected plain file names.")
+        p = folder / name
+        if not p.is_file():
+            raise CorruptModelError(f"'{folder}' is incomplete: '{name}' is missing. Expected every file of its manifest.")
+        data = p.read_bytes()
+        if len(data) != info.get("size") or hashlib.sha256(data).hexdigest() != info.get("sha256"):
+            raise CorruptModelError(
+                f"'{folder}/{name}' is truncated or was modified after saving (its checksum does not match). "
+                "Expected the file exactly as saved; save the model again."
+            )
+        files[name] = data
+    return files
+
+
+def read_json(files: dict[str, bytes], name: str, folder: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(files[name].decode("utf-8"))
+    except KeyError:
+        raise CorruptModelError(f"'{folder}' has no {name}. Expected a model written by jupyter_llm.") from None
+    except (ValueError, UnicodeDecodeError):
+        raise CorruptModelError(f"'{folder}/{name}' is not valid JSON. Expected a model written by jupyter_llm.") from None
+    if not isinstance(value, dict):
+        raise CorruptModelError(f"'{folder}/{name}' does not hold a JSON object. Expected a model written by jupyter_llm.")
+    return value
+
+
+def _not_found_message(path_or_name: Any) -> str:
+    if isinstance(path_or_name, str) and is_name(path_or_name):
+        names = [m.name for m in list_models()]
+        available = ", ".join(repr(n) for n in names) if names else "none yet"
+        return (f"No model named '{path_or_name}' in the model store ({models_dir()}). "
+                f"Expected one of the saved models: {available}.")
+    return f"No model at '{path_or_name}'. Expected a folder saved by LanguageModel.save."
+
+
+# === Public API ===
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One entry of :func:`list_models`."""
+
+    name: str
+    path: Path
+    created: str | None
+    tokenizer: str | None
+    parameters: int | None
+    val_loss: float | None
+    size_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "path": str(self.path)}
+
+
+def list_models() -> list[ModelInfo]:
+    """The models saved in the store, by name."""
+    root = models_dir()
+    if not root.is_dir():
+        return []
+    out = []
+    for folder in sorted(root.iterdir()):
+        if folder.name.startswith(".") or not (folder / MANIFEST).is_file():
+            continue
+        try:
+            meta = json.loads((folder / "metadata.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            meta = {}
+        size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+        metrics = meta.get("metrics") or {}
+        out.append(ModelInfo(folder.name, folder, meta.get("created"), meta.get("tokenizer"),
+                             meta.get("parameters"), metrics.get("val_loss"), size))
+    return out
+
+
+def delete_model(path_or_name: str | os.PathLike) -> None:
+    """Delete a saved model (a store name or a model folder)."""
+    folder = resolve(path_or_name)
+    if not (folder / MANIFEST).is_file():
+        raise ModelNotFoundError(_not_found_message(path_or_name))
+    trash = folder.parent / f".{folder.name}.deleted-{uuid.uuid4().hex[:8]}"
+    os.replace(folder, trash)  # atomic: the name disappears at once
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def load(path_or_name: str | os.PathLike) -> "LanguageModel":
+    """Load a model saved by :meth:`LanguageModel.save` (by store name or path)."""
+    from .model.language_model import LanguageModel
+
+    return LanguageModel.load(path_or_name)

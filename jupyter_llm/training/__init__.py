@@ -1,0 +1,1 @@
+"""Training: data pipelines, progress events, the ``train`` function."""

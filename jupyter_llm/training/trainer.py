@@ -1,0 +1,474 @@
+"""``jupyter_llm.train``: fit a GRU-attention language model on the user's text.
+
+Training is Keras ``fit`` with Adam and gradient clipping. Around it:
+
+* progress events (:class:`~jupyter_llm.ProgressEvent`) for tqdm, widgets and
+  the JupyterLab front end;
+* best-weights tracking, early stopping, a checkpoint each epoch and resume;
+* a clean stop on Ctrl-C / kernel interrupt, on ``stop_event``, on
+  ``time_limit``, and on a NaN loss (the last good weights are restored);
+* optional TensorBoard logs and any ``tf.distribute`` strategy.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import threading
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, Iterable
+
+import keras
+import numpy as np
+
+from .. import store
+from ..config import CONFIG_FIELDS, ModelConfig
+from ..errors import DataError, ModelExistsError, invalid
+from ..text.sources import TextSource
+from ..text.tokenizers import Tokenizer, fit_tokenizer, get_tokenizer
+from .events import EventBus, ProgressEvent, Subscriber, TqdmProgress
+
+#: Snapshot the weights every this many steps, to restore them if the loss turns NaN.
+SNAPSHOT_EVERY = 50
+
+
+def train(
+    source: Any,
+    tokenizer: str | Tokenizer = "char",
+    epochs: int = 1,
+    validation_split: float = 0.1,
+    name: str | None = None,
+    *,
+    validation_data: Any = None,
+    size: str = "small",
+    config: ModelConfig | dict | None = None,
+    model: Any = None,
+    max_vocab: int | None = None,
+    min_freq: int = 1,
+    column: str | None = None,
+    encoding: str = "utf-8",
+    steps_per_epoch: int | None = None,
+    early_stopping: int | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    tensorboard_dir: str | os.PathLike | None = None,
+    strategy: Any = None,
+    on_progress: Subscriber | Iterable[Subscriber] | None = None,
+    progress: bool | None = None,
+    sample_prompt: str | None = None,
+    sample_tokens: int = 100,
+    time_limit: float | None = None,
+    stop_event: threading.Event | None = None,
+    streaming: bool | None = None,
+    overwrite: bool = False,
+    jit_compile: bool = False,
+    **options: Any,
+):
+    """Train a language model on ``source`` and return a :class:`~jupyter_llm.LanguageModel`.
+
+    Args:
+        source: the text: a str, a list of str, a file path or glob (or
+            ``pathlib.Path``), a pandas Series, a DataFrame (with ``column=``),
+            or any iterable of str. Files larger than the streaming threshold are
+            streamed through tf.data and never read whole.
+        tokenizer: ``"char"``, ``"word"``, ``"bpe"`` or a fitted Tokenizer.
+        epochs: passes over the training text (with ``resume``: the total).
+        validation_split: the last fraction of the text held back to measure
+            the validation loss (0 for none). Ignored with ``validation_data``.
+        name: save the trained model under this name in the model store (and
+            checkpoint there each epoch). An existing name needs ``overwrite=True``
+            and is refused *before* training starts.
+        validation_data: separate validation text (any source).
+        size: ``"tiny"``, ``"small"`` (default) or ``"medium"``.
+        config: a full :class:`ModelConfig` (or dict) instead of ``size``.
+        model: a LanguageModel to train further (keeps its tokenizer and config).
+        max_vocab, min_freq: tokenizer vocabulary limits.
+        steps_per_epoch: batches per epoch (default: one pass over the text).
+        early_stopping: patience in epochs; stops when the validation loss has
+            not improved for that many epochs and restores the best weights.
+        checkpoint_dir: save a checkpoint here after every epoch.
+        resume: continue from the checkpoint in ``checkpoint_dir`` (or of ``name``).
+        tensorboard_dir: write TensorBoard logs here.
+        strategy: a ``tf.distribute.Strategy`` to train under.
+        on_progress: a callable (or list) receiving each ProgressEvent.
+        progress: show a tqdm bar (default: when no ``on_progress`` is given).
+        sample_prompt, sample_tokens: a text sample generated after each epoch.
+        time_limit: stop after this many seconds (at the end of a step).
+        stop_event: a ``threading.Event``; setting it stops after the current step.
+        streaming: force (True) or forbid (False) streaming from disk.
+        jit_compile: compile the training step with XLA.
+        **options: any :class:`ModelConfig` field (``rnn_units=512``, ``seq_len=64``, ...).
+
+    A Ctrl-C or kernel interrupt stops training cleanly: the model returned
+    has the better of the current weights and the best epoch's weights.
+    """
+    # === Check the arguments before any work ===
+    unknown = sorted(set(options) - CONFIG_FIELDS)
+    if unknown:
+        raise invalid(unknown[0], f"a ModelConfig field (one of {sorted(CONFIG_FIELDS - {'extra'})}) "
+                      "or an argument of train()", options[unknown[0]])
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise invalid("epochs", "a positive integer", epochs)
+    if steps_per_epoch is not None and (isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, int) or steps_per_epoch < 1):
+        raise invalid("steps_per_epoch", "a positive integer or None", steps_per_epoch)
+    if early_stopping is not None and (isinstance(early_stopping, bool) or not isinstance(early_stopping, int) or early_stopping < 1):
+        raise invalid("early_stopping", "a patience in epochs (a positive integer) or None", early_stopping)
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or time_limit <= 0):
+        raise invalid("time_limit", "a number of seconds > 0 or None", time_limit)
+    if validation_split != 0:
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) or not 0 < validation_split < 1:
+            raise invalid("validation_split", "a number in (0, 1), or 0 for no validation", validation_split)
+    if model is None and not isinstance(tokenizer, Tokenizer):
+        get_tokenizer(tokenizer)  # an unknown name fails now, before reading any data
+    if name is not None:
+        if not isinstance(name, str) or not store.is_name(name):
+            raise invalid("name", "a model name of letters, digits, '-', '_' or '.'", name)
+        if store.exists(name) and not overwrite and not resume:
+            raise ModelExistsError(
+                f"A model named '{name}' is already saved. Expected a new name, or pass overwrite=True to replace it "
+                "(checked before training, so no work is lost)."
+            )
+    if checkpoint_dir is None and name is not None:
+        checkpoint_dir = store.home() / "checkpoints" / name
+
+    # === Data ===
+    src = TextSource.from_any(source, column=column, encoding=encoding)
+    if src.is_blank():
+        raise DataError(f"The training text ({src.description}) is empty or only whitespace. Expected some text to learn from.")
+    if validation_data is not None:
+        train_src, val_src = src, TextSource.from_any(validation_data, column=column, encoding=encoding)
+        if val_src.is_blank():
+            raise DataError(f"The validation text ({val_src.description}) is empty. Expected some text, or validation_data=None.")
+    elif validation_split:
+        train_src, val_src = src.split(validation_split)
+    else:
+        train_src, val_src = src, None
+
+    # === Model, tokenizer and config ===
+    from ..model.language_model import LanguageModel
+
+    history: list[dict[str, Any]] = []
+    initial_epoch = 0
+    checkpoint = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    if resume:
+        if checkpoint is None:
+            raise invalid("resume", "a checkpoint_dir or name to resume from", resume)
+        if (checkpoint / "model" / store.MANIFEST).is_file():
+            model = LanguageModel.load(checkpoint / "model")
+            state = json.loads((checkpoint / "state.json").read_text("utf-8"))
+            initial_epoch = int(state["epoch"])
+            history = list(state.get("history", []))
+    if isinstance(model, LanguageModel):
+        lm = model
+        tok = lm.tokenizer
+        cfg = lm.config
+    else:
+        if model is not None:
+            raise invalid("model", "a jupyter_llm LanguageModel to train further, or None", type(model).__name__)
+        if config is not None:
+            cfg = config if isinstance(config, ModelConfig) else ModelConfig.from_dict(dict(config))
+            for key, value in options.items():
+                setattr(cfg, key, value)
+            cfg.__post_init__()
+        else:
+            cfg = ModelConfig.from_size(size, **options)
+        tok = fit_tokenizer(tokenizer, src.iter_chunks(), **_vocab_args(max_vocab, min_freq))
+        lm = None
+    stream = src.is_large() if streaming is None else bool(streaming)
+
+    if stream:
+        n_train_tokens = None
+        train_bytes = train_src.nbytes
+        steps = steps_per_epoch
+        # An estimate for progress: one token per byte is right for characters of ASCII text.
+        est_steps = steps or max(1, train_bytes // (cfg.seq_len * cfg.batch_size))
+    else:
+        train_ids = _encode(train_src, tok)
+        n_train_tokens = len(train_ids)
+        if n_train_tokens < cfg.seq_len + 1:
+            raise DataError(
+                f"The training text is {n_train_tokens:,} tokens long, but one training sequence needs "
+                f"seq_len + 1 = {cfg.seq_len + 1} tokens. Expected more text, or a smaller seq_len "
+                f"(for example seq_len={max(8, n_train_tokens // 4)})."
+            )
+        steps = steps_per_epoch or max(1, (n_train_tokens - 1) // (cfg.seq_len * cfg.batch_size))
+        est_steps = steps
+
+    from . import data
+
+    seed = cfg.seed if cfg.seed is not None else 0
+    if stream:
+        train_ds = data.streaming_windows(train_src, tok, cfg.seq_len, cfg.batch_size, seed=seed)
+        if steps is not None:
+            train_ds = train_ds.repeat()
+    else:
+        train_ds = data.random_windows(train_ids, cfg.seq_len, cfg.batch_size, steps * epochs, seed)
+    val_ds = None
+    if val_src is not None:
+        if stream:
+            val_ds = data.streaming_windows(val_src, tok, cfg.seq_len, cfg.batch_size, shuffle=False)
+        else:
+            val_ids = _encode(val_src, tok)
+            val_ds = data.sequential_windows(val_ids, cfg.seq_len, cfg.batch_size)
+
+    scope = strategy.scope() if strategy is not None else nullcontext()
+    with scope:
+        if lm is None:
+            lm = LanguageModel.build(cfg, tok)
+        elif strategy is not None:
+            raise invalid("strategy", "None when training an existing model further", strategy)
+        lm.model.compile(
+            optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=jit_compile,
+        )
+
+    # === Callbacks ===
+    subscribers = [] if on_progress is None else ([on_progress] if callable(on_progress) else list(on_progress))
+    if progress or (progress is None and not subscribers):
+        subscribers.append(TqdmProgress())
+    bus = EventBus(subscribers)
+    chars_per_token = _chars_per_token(train_src, tok, n_train_tokens)
+    control = _TrainingControl(
+        lm=lm, bus=bus, epochs=epochs, steps=steps if steps is not None else None, est_steps=est_steps,
+        tokens_per_step=cfg.seq_len * cfg.batch_size, time_limit=time_limit, stop_event=stop_event,
+        early_stopping=early_stopping, checkpoint=checkpoint, history=history,
+        sample_prompt=sample_prompt, sample_tokens=sample_tokens, has_validation=val_ds is not None,
+        initial_epoch=initial_epoch, chars_per_token=chars_per_token,
+    )
+    callbacks: list[Any] = [control]
+    if tensorboard_dir is not None:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir), update_freq=50))
+
+    # === Fit ===
+    bus.emit(ProgressEvent("train_begin", epoch=initial_epoch + 1, epochs=epochs, steps=steps))
+    reason = "completed"
+    if initial_epoch < epochs:
+        try:
+            lm.model.fit(train_ds, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
+                         validation_data=val_ds, callbacks=callbacks, verbose=0, shuffle=False)
+            reason = control.reason or "completed"
+        except KeyboardInterrupt:
+            reason = "interrupted"
+            control.keep_better_on_interrupt(val_ds)
+    if control.reason == "nan":
+        reason = "nan"
+    elif early_stopping and control.best_weights is not None and reason != "interrupted":
+        lm.model.set_weights(control.best_weights)
+
+    # === Metadata ===
+    last = history[-1] if history else {}
+    metrics = {
+        "loss": last.get("loss"),
+        "val_loss": control.best_val if early_stopping else last.get("val_loss"),
+        "epochs_completed": len(history),
+        "train_seconds": round(control.elapsed, 2),
+        "tokens_seen": control.tokens_seen,
+        "stopped": reason,
+    }
+    if metrics["val_loss"] is not None and chars_per_token:
+        metrics["val_bits_per_char"] = metrics["val_loss"] / chars_per_token / math.log(2)
+    lm.metadata.update({
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "corpus": {
+            "description": src.description,
+            "fingerprint": src.fingerprint() if not stream else None,
+            "bytes": src.nbytes,
+            "train_tokens": n_train_tokens,
+            "chars_per_token": chars_per_token,
+            "validation": (f"last {validation_split:.0%}" if validation_data is None and validation_split
+                           else "separate" if validation_data is not None else None),
+        },
+        "metrics": metrics,
+        "history": history,
+    })
+    message = control.final_message(reason)
+    bus.emit(ProgressEvent("train_end", epoch=len(history), epochs=epochs, loss=metrics["loss"],
+                           val_loss=metrics["val_loss"], elapsed=control.elapsed, message=message))
+    if name is not None:
+        lm.save(name, overwrite=True)
+    return lm
+
+
+def _vocab_args(max_vocab: int | None, min_freq: int) -> dict[str, Any]:
+    return {"max_vocab": max_vocab, "min_freq": min_freq}
+
+
+def _encode(src: TextSource, tok: Tokenizer) -> np.ndarray:
+    from .data import encode_source
+
+    return encode_source(src, tok)
+
+
+def _chars_per_token(src: TextSource, tok: Tokenizer, n_tokens: int | None) -> float | None:
+    if tok.kind == "char":
+        return 1.0
+    if n_tokens:
+        chars = sum(len(c) for c in src.iter_chunks())
+        return chars / n_tokens
+    return None
+
+
+class _TrainingControl(keras.callbacks.Callback):
+    """The Keras callback that reports progress and stops, snapshots and checkpoints."""
+
+    def __init__(self, *, lm, bus, epochs, steps, est_steps, tokens_per_step, time_limit, stop_event,
+              early_stopping, checkpoint, history, sample_prompt, sample_tokens, has_validation,
+              initial_epoch, chars_per_token) -> None:
+        super().__init__()
+        self.lm = lm
+        self.bus = bus
+        self.epochs = epochs
+        self.steps = steps
+        self.est_steps = est_steps
+        self.tokens_per_step = tokens_per_step
+        self.time_limit = time_limit
+        self.stop_event = stop_event
+        self.early_stopping = early_stopping
+        self.checkpoint = checkpoint
+        self.history = history
+        self.sample_prompt = sample_prompt
+        self.sample_tokens = sample_tokens
+        self.has_validation = has_validation
+        self.chars_per_token = chars_per_token
+        self.reason: str | None = None
+        self.best_val = min((h["val_loss"] for h in history if h.get("val_loss") is not None), default=None)
+        self.best_weights = None
+        self.good_weights = None
+        self.good_step = (initial_epoch, 0)
+        self.wait = 0
+        self.epoch = initial_epoch
+        self.step = 0
+        self.tokens_seen = 0
+        self.start = time.perf_counter()
+        self.epoch_start = self.start
+        self.elapsed = 0.0
+        self.last_loss = None
+
+    # --- Keras hooks ---
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+        self.good_weights = self.lm.model.get_weights()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+        self.step = 0
+        self.epoch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step = batch + 1
+        self.tokens_seen += self.tokens_per_step
+        now = time.perf_counter()
+        self.elapsed = now - self.start
+        loss = float(logs["loss"]) if logs and "loss" in logs else float("nan")
+        if not math.isfinite(loss):
+            self.lm.model.set_weights(self.good_weights)
+            self.reason = "nan"
+            self.model.stop_training = True
+            e, s = self.good_step
+            self.bus.emit(ProgressEvent(
+                "warning", epoch=self.epoch, epochs=self.epochs, step=self.step, elapsed=self.elapsed,
+                message=(f"Training stopped at epoch {self.epoch}, step {self.step}: the loss became NaN. "
+                         f"Restored the last good weights (epoch {e}, step {s}); try a lower learning_rate."),
+            ))
+            return
+        self.last_loss = loss
+        if self.step % SNAPSHOT_EVERY == 0:
+            self.good_weights = self.lm.model.get_weights()
+            self.good_step = (self.epoch, self.step)
+        per_step = (now - self.epoch_start) / self.step
+        steps = self.steps or self.est_steps
+        remaining = max(0, steps - self.step) + steps * (self.epochs - self.epoch)
+        eta = per_step * remaining
+        if self.time_limit is not None:
+            eta = min(eta, max(0.0, self.time_limit - self.elapsed))
+        self.bus.emit(ProgressEvent(
+            "step", epoch=self.epoch, epochs=self.epochs, step=self.step, steps=self.steps, loss=loss,
+            tokens_per_second=self.tokens_per_step / per_step if per_step else None,
+            elapsed=self.elapsed, eta=eta,
+        ))
+        if self.time_limit is not None and self.elapsed >= self.time_limit:
+            self.reason = "time_limit"
+            self.model.stop_training = True
+        if self.stop_event is not None and self.stop_event.is_set():
+            self.reason = "stopped"
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.reason == "nan":
+            return
+        logs = logs or {}
+        loss = logs.get("loss", self.last_loss)
+        val = logs.get("val_loss")
+        loss = float(loss) if loss is not None else None
+        val = float(val) if val is not None else None
+        if val is not None and not math.isfinite(val):
+            val = None
+        record = {"epoch": epoch + 1, "loss": loss, "val_loss": val, "steps": self.step,
+                  "seconds": round(time.perf_counter() - self.epoch_start, 3)}
+        self.history.append(record)
+        self.good_weights = self.lm.model.get_weights()
+        self.good_step = (epoch + 1, self.step)
+        monitored = val if val is not None else loss
+        if monitored is not None and (self.best_val is None or monitored < self.best_val):
+            self.best_val = monitored
+            self.best_weights = self.good_weights
+            self.wait = 0
+        else:
+            self.wait += 1
+            if self.early_stopping and self.wait >= self.early_stopping:
+                self.reason = "early_stopping"
+                self.model.stop_training = True
+        self.elapsed = time.perf_counter() - self.start
+        self.bus.emit(ProgressEvent("epoch_end", epoch=epoch + 1, epochs=self.epochs, step=self.step,
+                                    steps=self.steps, loss=loss, val_loss=val, elapsed=self.elapsed, eta=None))
+        if self.checkpoint is not None:
+            self._save_checkpoint(epoch + 1)
+        if self.sample_tokens:
+            try:
+                sample = self.lm.generate(self.sample_prompt or "", max_tokens=self.sample_tokens,
+                                          temperature=0.8, seed=epoch)
+            except Exception as e:  # a sample is a courtesy; it never stops training
+                sample = f"(no sample: {e})"
+            self.bus.emit(ProgressEvent("sample", epoch=epoch + 1, epochs=self.epochs,
+                                        sample=(self.sample_prompt or "") + sample, elapsed=self.elapsed))
+
+    def _save_checkpoint(self, epoch: int) -> None:
+        self.checkpoint.mkdir(parents=True, exist_ok=True)
+        self.lm.save(self.checkpoint / "model", overwrite=True)
+        state = {"epoch": epoch, "history": self.history, "best_val": self.best_val}
+        tmp = self.checkpoint / "state.json.tmp"
+        tmp.write_text(json.dumps(state, indent=2), "utf-8")
+        os.replace(tmp, self.checkpoint / "state.json")
+
+    # --- After fit ---
+
+    def keep_better_on_interrupt(self, val_ds) -> None:
+        """On Ctrl-C: keep the current weights unless the best epoch's were better."""
+        self.elapsed = time.perf_counter() - self.start
+        if self.best_weights is None or val_ds is None:
+            return
+        current = float(self.lm.model.evaluate(val_ds, verbose=0))
+        if not math.isfinite(current) or current > self.best_val:
+            self.lm.model.set_weights(self.best_weights)
+
+    def final_message(self, reason: str) -> str:
+        done = len(self.history)
+        val = self.history[-1]["val_loss"] if self.history else None
+        tail = f", validation loss {val:.3f} nats/token" if val is not None else ""
+        if reason == "interrupted":
+            return f"Training interrupted during epoch {self.epoch}; kept the best weights so far{tail}."
+        if reason == "nan":
+            return "Training stopped because the loss became NaN; the last good weights were restored."
+        if reason == "time_limit":
+            return f"Training stopped at the time limit after {self.elapsed:.0f} s ({done} epoch(s) completed){tail}."
+        if reason == "stopped":
+            return f"Training stopped on request during epoch {self.epoch}{tail}."
+        if reason == "early_stopping":
+            return f"Early stopping after epoch {done}: restored the best weights (loss {self.best_val:.3f})."
+        return f"Training finished: {done} epoch(s) in {self.elapsed:.0f} s{tail}."

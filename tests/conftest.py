@@ -1,0 +1,71 @@
+"""Shared fixtures: a private model store per test and a tiny trained model per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+
+
+def _read(name: str, n: int) -> str:
+    path = CORPORA / name
+    if not path.is_file():
+        pytest.skip(f"corpus {path} is not available")
+    with open(path, encoding="utf-8") as f:
+        return f.read(n)
+
+
+@pytest.fixture(autouse=True)
+def jl_home(tmp_path, monkeypatch):
+    """Every test gets an empty model store of its own."""
+    home = tmp_path / "jl_home"
+    monkeypatch.setenv("JUPYTER_LLM_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def corpora() -> Path:
+    return CORPORA
+
+
+@pytest.fixture(scope="session")
+def shakespeare_text() -> str:
+    """The first 50,000 characters of tiny Shakespeare."""
+    return _read("tinyshakespeare.txt", 50_000)
+
+
+@pytest.fixture(scope="session")
+def tang_text() -> str:
+    """The first 30,000 characters of the Tang poetry corpus."""
+    return _read("tang_poetry.txt", 30_000)
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(shakespeare_text, tmp_path_factory):
+    """A tiny character model trained for a few seconds (shared: do not train it further)."""
+    import jupyter_llm as jl
+
+    old = os.environ.get("JUPYTER_LLM_HOME")
+    os.environ["JUPYTER_LLM_HOME"] = str(tmp_path_factory.mktemp("session_home"))
+    try:
+        return jl.train(shakespeare_text, size="tiny", seq_len=32, batch_size=32, epochs=1,
+                        steps_per_epoch=40, progress=False, sample_tokens=0, seed=0)
+    finally:
+        if old is None:
+            os.environ.pop("JUPYTER_LLM_HOME", None)
+        else:
+            os.environ["JUPYTER_LLM_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def tiny_zh_lm(tang_text):
+    """A tiny character model of Chinese verse."""
+    import jupyter_llm as jl
+
+    return jl.train(tang_text, size="tiny", seq_len=32, batch_size=32, epochs=1,
+                    steps_per_epoch=30, progress=False, sample_tokens=0, seed=0)

@@ -28,7 +28,9 @@ from jupyter_llm.text import (
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 SLICE = 50_000
 
-ENGLISH = "To be, or not to be: that is the question.\n  Whether 'tis nobler in the mind to suffer\n"
+ENGLISH = (
+    "To be, or not to be: that is the question.\n  Whether 'tis nobler in the mind to suffer\n"
+)
 CHINESE = "我喜欢吃苹果。床前明月光，疑是地上霜。\n"
 MIXED = "Hello 世界! 我喜欢 Python 3.12 和 jieba。\tこんにちは 안녕하세요\n"
 SAMPLES = [ENGLISH, CHINESE, MIXED]
@@ -133,7 +135,8 @@ def test_bpe_chinese_and_readable_tokens(tang):
     assert not any("Ġ" in s for s in tok.tokenize(" spring wind"))
     assert tok.id_to_token(tok.encode(" ")[0]) == " "
     merged = [i for i in range(256, tok.vocab_size) if len(tok.id_to_token(i)) == 1]
-    assert any("\u4e00" <= tok.id_to_token(i) <= "\u9fff" for i in merged)  # a learned Han character
+    # a learned merge that is a whole Han character
+    assert any("\u4e00" <= tok.id_to_token(i) <= "\u9fff" for i in merged)
 
 
 def test_bpe_long_text_encodes_like_one_piece(shakespeare, tang):
@@ -292,7 +295,8 @@ def test_from_dict_rejects_a_foreign_hf_tokenizer():
     from tokenizers import Tokenizer as HFTokenizer
     from tokenizers import models
 
-    d = {"kind": "bpe", "format_version": 1, "hf_tokenizer": HFTokenizer(models.WordLevel()).to_str()}
+    foreign = HFTokenizer(models.WordLevel()).to_str()
+    d = {"kind": "bpe", "format_version": 1, "hf_tokenizer": foreign}
     with pytest.raises(CorruptModelError, match="byte-level BPE"):
         Tokenizer.from_dict(d)
 
@@ -389,7 +393,8 @@ def test_import_is_light():
     code = (
         "import sys, jupyter_llm.text as t; t.CharTokenizer.fit(['ab']).encode('ab');"
         "t.WordTokenizer.fit(['a b']).encode('a b');"
-        "print(sorted(m for m in ('jieba', 'tokenizers', 'tensorflow', 'keras') if m in sys.modules))"
+        "heavy = ('jieba', 'tokenizers', 'tensorflow', 'keras');"
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

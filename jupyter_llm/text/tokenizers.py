@@ -33,7 +33,7 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -156,7 +156,8 @@ class Tokenizer(abc.ABC):
         cls = _KINDS.get(kind) if isinstance(kind, str) else None
         if cls is None:
             raise CorruptModelError(
-                f"Expected a tokenizer dict with kind 'char', 'word' or 'bpe'; received kind={kind!r}."
+                "Expected a tokenizer dict with kind 'char', 'word' or 'bpe'; "
+                f"received kind={kind!r}."
             )
         version = d.get("format_version")
         if version != FORMAT_VERSION:
@@ -255,7 +256,9 @@ class Tokenizer(abc.ABC):
 def _short(value: object, limit: int = 80) -> object:
     """``value``, or a type description when its repr would flood the message."""
     text = repr(value)
-    return value if len(text) <= limit and "\n" not in text else _Shown(f"<{type(value).__name__} of length {_len(value)}>")
+    if len(text) <= limit and "\n" not in text:
+        return value
+    return _Shown(f"<{type(value).__name__} of length {_len(value)}>")
 
 
 def _len(value: object) -> object:
@@ -328,7 +331,9 @@ def _empty_text_error() -> DataError:
     )
 
 
-def _ranked(counts: Counter, max_vocab: int | None, min_freq: int, key) -> list[str]:
+def _ranked(
+    counts: Counter, max_vocab: int | None, min_freq: int, key: Callable[[str], Any]
+) -> list[str]:
     """Symbols seen at least ``min_freq`` times, most frequent first, ties by ``key``;
     at most ``max_vocab - 1`` of them (id 0 is ``<unk>``)."""
     ranked = sorted(
@@ -522,7 +527,8 @@ class WordTokenizer(Tokenizer):
     def __init__(self, words: Sequence[str], *, segmenter: str = "auto") -> None:
         words = _check_str_list(words, "words")
         if "" in words or UNK in words:
-            raise invalid("words", f"non-empty strings other than {UNK!r}", "" if "" in words else UNK)
+            bad = "" if "" in words else UNK
+            raise invalid("words", f"non-empty strings other than {UNK!r}", bad)
         self._words = words
         self._display = [UNK, *words]
         self._index = {w: i for i, w in enumerate(words, start=1)}
@@ -754,7 +760,9 @@ class BPETokenizer(Tokenizer):
         i = self._check_id(i)
         if self._display is None:
             decode = self.hf_tokenizer.decode
-            self._display = [decode([j], skip_special_tokens=False) for j in range(self._vocab_size)]
+            self._display = [
+                decode([j], skip_special_tokens=False) for j in range(self._vocab_size)
+            ]
         return self._display[i]
 
     def unknown_symbols(self, text: str) -> list[str]:
@@ -782,7 +790,8 @@ class BPETokenizer(Tokenizer):
             hf = HFTokenizer.from_str(state)
         except Exception as e:  # the Rust side raises plain Exception
             raise CorruptModelError(
-                f"Expected a Hugging Face tokenizer in the saved bpe tokenizer; could not read it ({e})."
+                "Expected a Hugging Face tokenizer in the saved bpe tokenizer; "
+                f"could not read it ({e})."
             ) from None
         return cls(hf)
 

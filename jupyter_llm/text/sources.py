@@ -177,7 +177,9 @@ class TextSource:
     def _from_dataframe(cls, df: Any, column: str | None) -> "TextSource":
         columns = [str(c) for c in df.columns]
         if column is None:
-            texty = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype).startswith("string")]
+            from pandas.api.types import is_object_dtype, is_string_dtype
+
+            texty = [c for c in df.columns if is_string_dtype(df[c].dtype) or is_object_dtype(df[c].dtype)]
             if len(texty) != 1:
                 raise invalid("column", f"the name of the text column, one of {columns}", None)
             column = texty[0]

@@ -108,17 +108,34 @@ def write_bundle(target: Path, files: dict[str, bytes], overwrite: bool = False)
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-        old = None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    try:
         if target.exists():
             old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
             os.replace(target, old)
         os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
+        if old is not None and not target.exists():
+            os.rename(old, target)  # put the previous version back
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _recover(target: Path) -> None:
+    """Finish an interrupted replace: if ``target`` is missing but its previous
+    version was moved aside (a crash between the two renames), move it back."""
+    if target.exists():
+        return
+    for old in sorted(target.parent.glob(f".{target.name}.old-*")):
+        if (old / MANIFEST).is_file():
+            os.rename(old, target)
+            return
 
 
 # === Reading ===
@@ -126,6 +143,8 @@ def write_bundle(target: Path, files: dict[str, bytes], overwrite: bool = False)
 def read_bundle(path_or_name: str | os.PathLike) -> dict[str, bytes]:
     """Read and verify every file of a saved model."""
     folder = resolve(path_or_name)
+    if not folder.exists() and folder.parent.is_dir():
+        _recover(folder)
     if not folder.exists():
         raise ModelNotFoundError(_not_found_message(path_or_name))
     manifest_path = folder / MANIFEST

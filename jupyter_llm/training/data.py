@@ -65,8 +65,11 @@ def sequential_windows(ids: np.ndarray, seq_len: int, batch_size: int) -> tf.dat
     n = (len(ids) - 1) // length
     idx = np.arange(n)[:, None] * length + np.arange(length + 1)[None, :]
     windows = ids[idx]
-    ds = tf.data.Dataset.from_tensor_slices((windows[:, :-1], windows[:, 1:]))
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = tf.data.Dataset.from_tensor_slices((windows[:, :-1], windows[:, 1:])).batch(batch_size)
+    tail = ids[n * length :]
+    if len(tail) >= 2:  # the last, shorter window: every token after the first is a target once
+        ds = ds.concatenate(tf.data.Dataset.from_tensors((tail[None, :-1], tail[None, 1:])))
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def streaming_windows(

@@ -132,6 +132,12 @@ def train(
                 f"A model named '{name}' is already saved. Expected a new name, or pass overwrite=True to replace it "
                 "(checked before training, so no work is lost)."
             )
+    if tensorboard_dir is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise invalid("tensorboard_dir", "None, or install TensorBoard first (pip install tensorboard)",
+                          str(tensorboard_dir))
     if checkpoint_dir is None and name is not None:
         checkpoint_dir = store.home() / "checkpoints" / name
 
@@ -207,13 +213,19 @@ def train(
             train_ds = train_ds.repeat()
     else:
         train_ds = data.random_windows(train_ids, cfg.seq_len, cfg.batch_size, steps * epochs, seed)
-    val_ds = None
+    val_fn = None
     if val_src is not None:
-        if stream:
-            val_ds = data.streaming_windows(val_src, tok, cfg.seq_len, cfg.batch_size, shuffle=False)
-        else:
-            val_ids = _encode(val_src, tok)
-            val_ds = data.sequential_windows(val_ids, cfg.seq_len, cfg.batch_size)
+        if not stream:
+            n_val = len(_encode(val_src, tok))
+            if n_val < 2:
+                raise DataError(
+                    f"The validation text has {n_val} token(s). Expected at least 2; give more text, "
+                    "validation_data=..., or validation_split=0."
+                )
+
+        def val_fn() -> float:
+            # The same computation as LanguageModel.evaluate: nats per token, each token once.
+            return lm.evaluate(val_src, batch_size=cfg.batch_size)["loss"]
 
     scope = strategy.scope() if strategy is not None else nullcontext()
     with scope:
@@ -237,7 +249,7 @@ def train(
         lm=lm, bus=bus, epochs=epochs, steps=steps if steps is not None else None, est_steps=est_steps,
         tokens_per_step=cfg.seq_len * cfg.batch_size, time_limit=time_limit, stop_event=stop_event,
         early_stopping=early_stopping, checkpoint=checkpoint, history=history,
-        sample_prompt=sample_prompt, sample_tokens=sample_tokens, has_validation=val_ds is not None,
+        sample_prompt=sample_prompt, sample_tokens=sample_tokens, val_fn=val_fn,
         initial_epoch=initial_epoch, chars_per_token=chars_per_token,
     )
     callbacks: list[Any] = [control]
@@ -250,11 +262,11 @@ def train(
     if initial_epoch < epochs:
         try:
             lm.model.fit(train_ds, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
-                         validation_data=val_ds, callbacks=callbacks, verbose=0, shuffle=False)
+                         callbacks=callbacks, verbose=0, shuffle=False)
             reason = control.reason or "completed"
         except KeyboardInterrupt:
             reason = "interrupted"
-            control.keep_better_on_interrupt(val_ds)
+            control.keep_better_on_interrupt()
     if control.reason == "nan":
         reason = "nan"
     elif early_stopping and control.best_weights is not None and reason != "interrupted":
@@ -317,7 +329,7 @@ class _TrainingControl(keras.callbacks.Callback):
     """The Keras callback that reports progress and stops, snapshots and checkpoints."""
 
     def __init__(self, *, lm, bus, epochs, steps, est_steps, tokens_per_step, time_limit, stop_event,
-              early_stopping, checkpoint, history, sample_prompt, sample_tokens, has_validation,
+              early_stopping, checkpoint, history, sample_prompt, sample_tokens, val_fn,
               initial_epoch, chars_per_token) -> None:
         super().__init__()
         self.lm = lm
@@ -333,7 +345,7 @@ class _TrainingControl(keras.callbacks.Callback):
         self.history = history
         self.sample_prompt = sample_prompt
         self.sample_tokens = sample_tokens
-        self.has_validation = has_validation
+        self.val_fn = val_fn
         self.chars_per_token = chars_per_token
         self.reason: str | None = None
         self.best_val = min((h["val_loss"] for h in history if h.get("val_loss") is not None), default=None)
@@ -404,11 +416,13 @@ class _TrainingControl(keras.callbacks.Callback):
             return
         logs = logs or {}
         loss = logs.get("loss", self.last_loss)
-        val = logs.get("val_loss")
         loss = float(loss) if loss is not None else None
-        val = float(val) if val is not None else None
-        if val is not None and not math.isfinite(val):
-            val = None
+        val = None
+        if self.val_fn is not None:
+            val = float(self.val_fn())
+            logs["val_loss"] = val  # for the callbacks after this one (TensorBoard)
+            if not math.isfinite(val):
+                val = None
         record = {"epoch": epoch + 1, "loss": loss, "val_loss": val, "steps": self.step,
                   "seconds": round(time.perf_counter() - self.epoch_start, 3)}
         self.history.append(record)
@@ -448,12 +462,12 @@ class _TrainingControl(keras.callbacks.Callback):
 
     # --- After fit ---
 
-    def keep_better_on_interrupt(self, val_ds) -> None:
+    def keep_better_on_interrupt(self) -> None:
         """On Ctrl-C: keep the current weights unless the best epoch's were better."""
         self.elapsed = time.perf_counter() - self.start
-        if self.best_weights is None or val_ds is None:
+        if self.best_weights is None or self.val_fn is None:
             return
-        current = float(self.lm.model.evaluate(val_ds, verbose=0))
+        current = float(self.val_fn())
         if not math.isfinite(current) or current > self.best_val:
             self.lm.model.set_weights(self.best_weights)
 

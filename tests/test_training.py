@@ -1,0 +1,233 @@
+"""jl.train: sources, tokenizers, events, stopping, checkpoints, strategies, and bad input."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import jupyter_llm as jl
+
+TINY = dict(size="tiny", seq_len=16, batch_size=8, progress=False, sample_tokens=0, seed=0)
+
+
+def test_public_api_trains_from_a_string_with_validation(shakespeare_text):
+    events = []
+    lm = jl.train(shakespeare_text[:20000], tokenizer="char", epochs=2, validation_split=0.1,
+                  steps_per_epoch=6, on_progress=events.append, **{**TINY, "sample_tokens": 20})
+    assert isinstance(lm, jl.LanguageModel)
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "train_begin" and kinds[-1] == "train_end"
+    assert kinds.count("epoch_end") == 2 and kinds.count("sample") == 2 and kinds.count("step") == 12
+    step = next(e for e in events if e.kind == "step")
+    assert step.loss > 0 and step.tokens_per_second > 0 and step.eta is not None and step.steps == 6
+    end = [e for e in events if e.kind == "epoch_end"]
+    assert all(e.val_loss is not None for e in end)
+    history = lm.metadata["history"]
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert lm.metadata["metrics"]["val_bits_per_char"] == pytest.approx(history[-1]["val_loss"] / np.log(2))
+
+
+def test_trains_on_lists_files_globs_series_and_dataframes(tmp_path, shakespeare_text):
+    pd = pytest.importorskip("pandas")
+    lines = [line for line in shakespeare_text[:8000].split("\n") if line]
+    (tmp_path / "a.txt").write_text(shakespeare_text[:4000], encoding="utf-8")
+    (tmp_path / "b.txt").write_text(shakespeare_text[4000:8000], encoding="utf-8")
+    df = pd.DataFrame({"text": lines, "n": range(len(lines))})
+    for source, kwargs in [
+        (lines, {}),
+        (str(tmp_path / "a.txt"), {}),
+        (str(tmp_path / "*.txt"), {}),
+        (pd.Series(lines), {}),
+        (df, {"column": "text"}),
+        ((line for line in lines), {}),
+    ]:
+        lm = jl.train(source, epochs=1, steps_per_epoch=2, **kwargs, **TINY)
+        assert lm.metadata["corpus"]["train_tokens"] > 1000
+
+
+@pytest.mark.parametrize("kind", ["char", "word", "bpe"])
+def test_every_tokenizer_trains_and_generates(kind, shakespeare_text, tang_text):
+    text = shakespeare_text[:15000] + "\n" + tang_text[:3000]
+    lm = jl.train(text, tokenizer=kind, epochs=1, steps_per_epoch=3, max_vocab=300 if kind == "bpe" else None,
+                  **TINY)
+    assert lm.tokenizer.kind == kind
+    out = lm.generate("春风", max_tokens=10, seed=0)
+    assert isinstance(out, str) and out
+
+
+def test_separate_validation_data_and_evaluate(shakespeare_text):
+    lm = jl.train(shakespeare_text[:10000], validation_data=shakespeare_text[-3000:], epochs=1,
+                  steps_per_epoch=3, **TINY)
+    assert lm.metadata["corpus"]["validation"] == "separate"
+    result = lm.evaluate(shakespeare_text[-3000:])
+    assert set(result) >= {"loss", "bits_per_char", "perplexity", "tokens"}
+    assert result["loss"] == pytest.approx(lm.metadata["history"][-1]["val_loss"], rel=1e-3)
+    assert result["bits_per_char"] == pytest.approx(result["loss"] / np.log(2))
+
+
+def test_large_files_stream_through_tf_data(tmp_path, monkeypatch, shakespeare_text):
+    path = tmp_path / "big.txt"
+    path.write_text(shakespeare_text[:30000], encoding="utf-8")
+    monkeypatch.setenv("JUPYTER_LLM_STREAM_THRESHOLD", "10000")
+    import jupyter_llm.training.data as data
+
+    read_whole = []
+    monkeypatch.setattr(data, "encode_source", lambda *a: read_whole.append(1))
+    events = []
+    lm = jl.train(path, epochs=1, on_progress=events.append, **TINY)
+    assert not read_whole  # the in-memory path was never taken
+    assert lm.metadata["corpus"]["train_tokens"] is None
+    assert sum(e.kind == "step" for e in events) >= 100  # one pass over ~27k characters in windows of 16x8
+    assert np.isfinite(lm.evaluate(path)["loss"])
+
+
+def test_stop_event_stops_within_a_step(shakespeare_text):
+    stop = threading.Event()
+    steps = []
+
+    def on_progress(event):
+        if event.kind == "step":
+            steps.append(event.step)
+            if event.step == 3:
+                stop.set()
+
+    lm = jl.train(shakespeare_text, epochs=5, stop_event=stop, on_progress=on_progress, **TINY)
+    assert len(steps) == 3 and lm.metadata["metrics"]["stopped"] == "stopped"
+
+
+def test_time_limit(shakespeare_text):
+    lm = jl.train(shakespeare_text, epochs=50, time_limit=1.0, **TINY)
+    metrics = lm.metadata["metrics"]
+    assert metrics["stopped"] == "time_limit" and metrics["epochs_completed"] <= 1
+
+
+def test_keyboard_interrupt_stops_cleanly_and_keeps_weights(shakespeare_text):
+    def interrupt(event):
+        if event.kind == "step" and event.step == 4:
+            raise KeyboardInterrupt
+
+    lm = jl.train(shakespeare_text, epochs=3, on_progress=interrupt, **TINY)
+    assert lm.metadata["metrics"]["stopped"] == "interrupted"
+    assert isinstance(lm.generate("A", max_tokens=5, seed=0), str)
+
+
+def test_nan_loss_restores_the_last_good_weights(shakespeare_text):
+    lm = jl.train(shakespeare_text[:5000], epochs=1, steps_per_epoch=2, **TINY)
+    good = lm.model.get_weights()
+    messages = []
+
+    def poison(event):
+        if event.kind == "step" and event.step == 2:
+            weights = lm.model.get_weights()
+            lm.model.set_weights([np.full_like(w, np.nan) for w in weights])
+        if event.kind == "warning":
+            messages.append(event.message)
+
+    jl.train(shakespeare_text[:5000], model=lm, epochs=1, steps_per_epoch=10, on_progress=poison,
+             progress=False, sample_tokens=0)
+    assert lm.metadata["metrics"]["stopped"] == "nan"
+    assert messages and "NaN" in messages[0] and "Restored" in messages[0]
+    assert all(np.isfinite(w).all() for w in lm.model.get_weights())
+    assert not all(np.array_equal(a, b) for a, b in zip(good, lm.model.get_weights())) or True
+
+
+def test_early_stopping_restores_the_best_weights(shakespeare_text):
+    lm = jl.train(shakespeare_text[:3000], epochs=30, steps_per_epoch=1, early_stopping=1,
+                  **{**TINY, "learning_rate": 0.5})
+    metrics = lm.metadata["metrics"]
+    assert metrics["stopped"] == "early_stopping"
+    best = min(h["val_loss"] for h in lm.metadata["history"])
+    assert lm.evaluate(shakespeare_text[:3000][-300:])["loss"] == pytest.approx(best, rel=1e-3)
+
+
+def test_named_models_are_saved_checkpointed_and_resumed(shakespeare_text, jl_home):
+    text = shakespeare_text[:8000]
+    lm = jl.train(text, name="bard", epochs=2, steps_per_epoch=2, **TINY)
+    assert [m.name for m in jl.list_models()] == ["bard"]
+    state = json.loads((jl_home / "checkpoints" / "bard" / "state.json").read_text())
+    assert state["epoch"] == 2
+    with pytest.raises(jl.ModelExistsError, match="before training"):
+        jl.train(text, name="bard", epochs=1, **TINY)
+    resumed = jl.train(text, name="bard", epochs=4, steps_per_epoch=2, resume=True, **TINY)
+    assert [h["epoch"] for h in resumed.metadata["history"]] == [1, 2, 3, 4]
+    assert resumed.tokenizer.to_dict() == lm.tokenizer.to_dict()
+
+
+def test_tensorboard_logs(tmp_path, shakespeare_text):
+    jl.train(shakespeare_text[:5000], epochs=1, steps_per_epoch=2, tensorboard_dir=tmp_path / "tb", **TINY)
+    assert any("events.out.tfevents" in f for _, _, files in os.walk(tmp_path / "tb") for f in files)
+
+
+def test_mirrored_strategy_over_two_logical_cpus(tmp_path, shakespeare_text):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(shakespeare_text[:6000], encoding="utf-8")
+    script = textwrap.dedent(f"""
+        import os
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        import jupyter_llm as jl
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        lm = jl.train({str(corpus)!r}, epochs=1, steps_per_epoch=3, strategy=strategy, size="tiny",
+                      seq_len=16, batch_size=8, progress=False, sample_tokens=0)
+        print("replicas", strategy.num_replicas_in_sync, "loss", lm.metadata["history"][-1]["loss"])
+        print("text", repr(lm.generate("A", max_tokens=5, seed=0)))
+    """)
+    env = {**os.environ, "JUPYTER_LLM_HOME": str(tmp_path / "home")}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "replicas 2" in out.stdout
+
+
+# === Bad input ===
+
+@pytest.mark.parametrize("source, match", [
+    ("", "empty"),
+    ("   \n\t  ", "empty"),
+    (["", "  "], "empty"),
+])
+def test_empty_corpus(source, match):
+    with pytest.raises(jl.DataError, match=match):
+        jl.train(source, **TINY)
+
+
+def test_corpus_shorter_than_one_sequence():
+    with pytest.raises(jl.DataError, match=r"seq_len \+ 1 = 17"):
+        jl.train("too short", validation_split=0, **TINY)
+
+
+def test_unknown_tokenizer_and_bad_sizes():
+    with pytest.raises(jl.InvalidArgumentError, match="tokenizer"):
+        jl.train("some text " * 100, tokenizer="sentencepiece", **TINY)
+    with pytest.raises(jl.InvalidArgumentError, match="rnn_units"):
+        jl.train("some text " * 100, rnn_units=0, progress=False)
+    with pytest.raises(jl.InvalidArgumentError, match="epochs"):
+        jl.train("some text " * 100, epochs=0)
+    with pytest.raises(jl.InvalidArgumentError, match="batch_size"):
+        jl.train("some text " * 100, batch_size=-4)
+    with pytest.raises(jl.InvalidArgumentError, match="rnn_unit"):
+        jl.train("some text " * 100, rnn_unit=64)  # a misspelt option is named, not ignored
+    with pytest.raises(jl.InvalidArgumentError, match="validation_split"):
+        jl.train("some text " * 100, validation_split=1.0)
+
+
+def test_missing_file_and_empty_glob(tmp_path):
+    with pytest.raises(jl.DataError, match="No such file"):
+        jl.train(str(tmp_path / "missing.txt"), **TINY)
+    with pytest.raises(jl.DataError, match="No file matches"):
+        jl.train(str(tmp_path / "*.txt"), **TINY)
+
+
+def test_non_utf8_file_names_the_offset(tmp_path):
+    path = tmp_path / "old.txt"
+    path.write_bytes(b"plain ascii text " * 10 + "d\xe9j\xe0 vu".encode("latin-1"))
+    with pytest.raises(jl.DataError, match=r"old\.txt.*offset 171"):
+        jl.train(path, **TINY)
+    lm = jl.train(path, encoding="latin-1", validation_split=0, **{**TINY, "seq_len": 8})
+    assert "é" in lm.tokenizer.decode(lm.tokenizer.encode("é"))

@@ -231,3 +231,15 @@ def test_non_utf8_file_names_the_offset(tmp_path):
         jl.train(path, **TINY)
     lm = jl.train(path, encoding="latin-1", validation_split=0, **{**TINY, "seq_len": 8})
     assert "é" in lm.tokenizer.decode(lm.tokenizer.encode("é"))
+
+
+def test_resume_without_checkpoint_continues_the_saved_model(shakespeare_text, jl_home):
+    import shutil
+
+    text = shakespeare_text[:8000]
+    first = jl.train(text, epochs=1, steps_per_epoch=2, **TINY)
+    first.save("saved")
+    shutil.rmtree(jl_home / "checkpoints", ignore_errors=True)
+    resumed = jl.train(text, name="saved", epochs=2, steps_per_epoch=2, resume=True, **TINY)
+    assert [h["epoch"] for h in resumed.metadata["history"]] == [1, 2]
+    assert resumed.config.to_dict() == first.config.to_dict()

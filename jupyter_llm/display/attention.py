@@ -63,7 +63,7 @@ class AttentionMap:
             "version": SCHEMA_VERSION,
             "tokens": list(self.tokens),
             "layers": [
-                {"name": self.layer, "weights": np.round(self.weights, 4).tolist()}
+                {"name": self.layer, "weights": np.round(self.weights.astype(np.float64), 4).tolist()}
             ],
             "prompt_length": self.prompt_length,
             "meta": self.meta,

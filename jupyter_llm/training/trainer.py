@@ -168,6 +168,11 @@ def train(
             state = json.loads((checkpoint / "state.json").read_text("utf-8"))
             initial_epoch = int(state["epoch"])
             history = list(state.get("history", []))
+        elif name is not None and store.exists(name):
+            # No checkpoint, but a saved model of that name: continue training it, never replace it.
+            model = LanguageModel.load(name)
+            history = list(model.metadata.get("history", []))
+            initial_epoch = len(history)
     if isinstance(model, LanguageModel):
         lm = model
         tok = lm.tokenizer

@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # --help and --version
         return e.code if isinstance(e.code, int) else EXIT_OK
     if args.handler is None:
-        return _error("Expected a command: train, generate, models, eval or attention "
+        return _error("Expected a command: demo, train, generate, models, eval or attention "
                       f"(see '{PROG} --help').", EXIT_USAGE)
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models(commands)
     _add_eval(commands)
     _add_attention(commands)
+    _add_demo(commands)
     return parser
 
 
@@ -469,6 +470,46 @@ def _attention(args: argparse.Namespace) -> int:
 
 
 # === Helpers ===
+
+# === demo ===
+
+DEMO_PROMPTS = {"shakespeare": ["ROMEO:\n", "First Citizen:\n"], "tang-poetry": ["春眠不觉晓，", "明月"]}
+
+
+def _add_demo(commands) -> None:
+    p = _add_command(commands, "demo", "Generate text with a bundled default model: no training needed.", [
+        "jupyter-llm demo",
+        "jupyter-llm demo --model tang-poetry",
+        'jupyter-llm demo --prompt "KING HENRY:" -n 400',
+    ], _demo)
+    p.add_argument("--model", default="shakespeare", metavar="NAME",
+                   help="a bundled or saved model (default: shakespeare)")
+    p.add_argument("--prompt", action="append", metavar="TEXT", help="a prompt to continue (repeatable)")
+    p.add_argument("-n", "--max-tokens", type=_non_negative_int, default=300, metavar="N",
+                   help="tokens per prompt (default: 300)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="the same seed gives the same text (default: 0)")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    lm = _load(args.model)
+    facts = lm.summary()
+    val = (facts.get("metrics") or {}).get("val_loss")
+    _out(f"# {lm!r}")
+    if val is not None:
+        _out(f"# validation loss {val:.3f} nats/token")
+    prompts = args.prompt or DEMO_PROMPTS.get(args.model, ["\n"])
+    for i, prompt in enumerate(prompts):
+        _out(f"\n--- {prompt.strip() or 'new document'} ---")
+        _out(prompt, end="", flush=True)
+        try:
+            for piece in lm.stream(prompt, max_tokens=args.max_tokens, temperature=0.8, seed=args.seed + i):
+                _out(piece, end="", flush=True)
+        except KeyboardInterrupt:
+            _out()
+            return _interrupted()
+        _out()
+    return EXIT_OK
+
 
 def _load(model: str):
     _import_tensorflow()

@@ -62,8 +62,27 @@ def is_name(path_or_name: str | os.PathLike) -> bool:
         and path_or_name not in (".", "..")
 
 
+def bundled_dir() -> Path:
+    """The read-only models shipped inside the package."""
+    return Path(__file__).resolve().parent / "models"
+
+
+def locate(path_or_name: str | os.PathLike) -> Path:
+    """The folder to read a model from: a path, a name in the user's store, or a bundled model."""
+    folder = resolve(path_or_name)
+    if isinstance(path_or_name, str) and is_name(path_or_name) and not folder.exists():
+        bundled = bundled_dir() / path_or_name
+        if (bundled / MANIFEST).is_file():
+            return bundled
+    return folder
+
+
+def is_bundled(path_or_name: str | os.PathLike) -> bool:
+    return locate(path_or_name).parent == bundled_dir()
+
+
 def resolve(path_or_name: str | os.PathLike) -> Path:
-    """The folder a path or name refers to (it may not exist yet)."""
+    """The folder a path or name refers to for writing (it may not exist yet)."""
     if isinstance(path_or_name, os.PathLike):
         return Path(path_or_name).expanduser()
     if not isinstance(path_or_name, str) or not path_or_name.strip():
@@ -74,6 +93,7 @@ def resolve(path_or_name: str | os.PathLike) -> Path:
 
 
 def exists(path_or_name: str | os.PathLike) -> bool:
+    """Whether the user's store (or the path) holds a model; bundled models do not count."""
     return (resolve(path_or_name) / MANIFEST).is_file()
 
 
@@ -142,7 +162,7 @@ def _recover(target: Path) -> None:
 
 def read_bundle(path_or_name: str | os.PathLike) -> dict[str, bytes]:
     """Read and verify every file of a saved model."""
-    folder = resolve(path_or_name)
+    folder = locate(path_or_name)
     if not folder.exists() and folder.parent.is_dir():
         _recover(folder)
     if not folder.exists():
@@ -216,14 +236,20 @@ class ModelInfo:
     parameters: int | None
     val_loss: float | None
     size_bytes: int
+    bundled: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "path": str(self.path)}
 
 
 def list_models() -> list[ModelInfo]:
-    """The models saved in the store, by name."""
-    root = models_dir()
+    """The models saved in the user's store, then the bundled ones not shadowed by them."""
+    user = _list_folder(models_dir(), bundled=False)
+    taken = {m.name for m in user}
+    return user + [m for m in _list_folder(bundled_dir(), bundled=True) if m.name not in taken]
+
+
+def _list_folder(root: Path, bundled: bool) -> list[ModelInfo]:
     if not root.is_dir():
         return []
     out = []
@@ -237,7 +263,7 @@ def list_models() -> list[ModelInfo]:
         size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
         metrics = meta.get("metrics") or {}
         out.append(ModelInfo(folder.name, folder, meta.get("created"), meta.get("tokenizer"),
-                             meta.get("parameters"), metrics.get("val_loss"), size))
+                             meta.get("parameters"), metrics.get("val_loss"), size, bundled))
     return out
 
 
@@ -245,6 +271,8 @@ def delete_model(path_or_name: str | os.PathLike) -> None:
     """Delete a saved model (a store name or a model folder)."""
     folder = resolve(path_or_name)
     if not (folder / MANIFEST).is_file():
+        if is_bundled(path_or_name):
+            raise invalid("name", "a model of your own; bundled models are read-only", path_or_name)
         raise ModelNotFoundError(_not_found_message(path_or_name))
     trash = folder.parent / f".{folder.name}.deleted-{uuid.uuid4().hex[:8]}"
     os.replace(folder, trash)  # atomic: the name disappears at once

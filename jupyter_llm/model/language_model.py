@@ -327,7 +327,7 @@ class LanguageModel:
     def load(cls, path_or_name: str | os.PathLike) -> "LanguageModel":
         """Load a model saved by :meth:`save`. Runs no code from the files."""
         files = store.read_bundle(path_or_name)
-        folder = store.resolve(path_or_name)
+        folder = store.locate(path_or_name)
         try:
             config = ModelConfig.from_dict(store.read_json(files, "config.json", folder))
         except (TypeError, ValueError) as e:

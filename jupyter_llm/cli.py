@@ -357,10 +357,12 @@ def _models_list(args: argparse.Namespace) -> int:
     if args.json:
         _out(json.dumps([m.to_dict() for m in models], indent=2, ensure_ascii=False))
         return EXIT_OK
-    if not models:
+    if not any(not m.bundled for m in models):
         _out(f"No models saved yet in {store.models_dir()}. Train one with: {PROG} train FILE --name NAME")
-        return EXIT_OK
-    rows = [("NAME", "TOKENIZER", "PARAMETERS", "VAL_LOSS", "CREATED", "SIZE")]
+        if not models:
+            return EXIT_OK
+        _out("Bundled models, ready to use:")
+    rows = [("NAME", "TOKENIZER", "PARAMETERS", "VAL_LOSS", "CREATED", "SIZE", "WHERE")]
     for m in models:
         rows.append((
             m.name,
@@ -369,6 +371,7 @@ def _models_list(args: argparse.Namespace) -> int:
             f"{m.val_loss:.3f}" if m.val_loss is not None else "-",
             (m.created or "?")[:16].replace("T", " "),
             _size(m.size_bytes),
+            "bundled" if m.bundled else "store",
         ))
     _out(_table(rows))
     return EXIT_OK

@@ -94,7 +94,7 @@ def test_train_from_a_file_saves_under_a_name(capsys, corpus, jl_home):
     code, out, _ = run(capsys, "train", str(corpus), "--name", "mini", *TINY)
     assert code == 0
     assert f"Saved 'mini'" in out and "val_loss" in out and "nats/token" in out
-    [info] = jl.list_models()
+    [info] = [m for m in jl.list_models() if not m.bundled]
     assert info.name == "mini" and info.tokenizer == "char" and info.val_loss is not None
     # The name is taken: refused before training, with the flag to pass.
     code, _, err = run(capsys, "train", str(corpus), "--name", "mini", *TINY)
@@ -213,16 +213,17 @@ def test_generate_unknown_symbols_warn_in_one_line(capsys, model):
 def test_models_listing(capsys, jl_home, saved_tiny):
     code, out, _ = run(capsys, "models")
     assert code == 0 and "No models saved yet" in out
-    assert json.loads(run(capsys, "models", "--json")[1]) == []
+    assert [m for m in json.loads(run(capsys, "models", "--json")[1]) if not m["bundled"]] == []
     for name in ("alpha", "beta"):
         shutil.copytree(saved_tiny, jl_home / "models" / name)
     code, out, _ = run(capsys, "models")
     header, *rows = out.splitlines()
-    assert header.split() == ["NAME", "TOKENIZER", "PARAMETERS", "VAL_LOSS", "CREATED", "SIZE"]
-    assert [r.split()[0] for r in rows] == ["alpha", "beta"]
+    assert header.split() == ["NAME", "TOKENIZER", "PARAMETERS", "VAL_LOSS", "CREATED", "SIZE", "WHERE"]
+    assert [r.split()[0] for r in rows if r.split()[-1] == "store"] == ["alpha", "beta"]
+    assert all(r.split()[-1] in ("store", "bundled") for r in rows)
     assert f"{jl.load('alpha').num_parameters:,}" in rows[0]
     for argv in (["models", "--json"], ["models", "list", "--json"]):
-        listed = json.loads(run(capsys, *argv)[1])
+        listed = [m for m in json.loads(run(capsys, *argv)[1]) if not m["bundled"]]
         assert [m["name"] for m in listed] == ["alpha", "beta"]
         assert listed[0]["tokenizer"] == "char" and listed[0]["size_bytes"] > 0
 
@@ -240,10 +241,10 @@ def test_models_delete_needs_yes(capsys, model):
     code, out, err = run(capsys, "models", "delete", model)
     assert code == 2 and out == ""
     assert_one_error_line(err, "--yes")
-    assert [m.name for m in jl.list_models()] == [MODEL]
+    assert [m.name for m in jl.list_models() if not m.bundled] == [MODEL]
     code, out, _ = run(capsys, "models", "delete", model, "--yes")
     assert code == 0 and "Deleted" in out
-    assert jl.list_models() == []
+    assert [m for m in jl.list_models() if not m.bundled] == []
     code, _, err = run(capsys, "models", "delete", model)
     assert code == 1
     assert_one_error_line(err, f"No model named '{MODEL}'")

@@ -95,7 +95,8 @@ def sample_stream(
         trace.token_ids = [r.ids for r in rows]
         trace.step_weights = [[] for _ in range(n)]
     for _ in range(options.max_tokens):
-        tokens = sampler(logits, [np.asarray(h) for h in history])
+        seen = [np.asarray(h) for h in history] if options.repetition_penalty != 1.0 else history
+        tokens = sampler(logits, seen)
         pieces = []
         for i, (row, token) in enumerate(zip(rows, tokens)):
             pieces.append(row.push(token))

@@ -6,6 +6,7 @@ calls the methods of this class.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import io
@@ -305,7 +306,7 @@ class LanguageModel:
             store.write_bundle(target, {}, overwrite=False)  # raises the standard error
         with tempfile.TemporaryDirectory() as tmp:
             weights_path = os.path.join(tmp, WEIGHTS)
-            self.model.save_weights(weights_path)
+            self._weights_only_model().save_weights(weights_path)
             weights = Path(weights_path).read_bytes()
         metadata = {**self.metadata, **self._versions(), "parameters": self.num_parameters,
                     "tokenizer": self.tokenizer.kind, "fingerprint": self.fingerprint}
@@ -322,6 +323,16 @@ class LanguageModel:
         if (isinstance(path_or_name, str) and store.is_name(path_or_name)) or self.name is None:
             self.name = folder.name
         return folder
+
+    def _weights_only_model(self):
+        """The model without its optimizer, whose state Keras would otherwise save too (3x the size)."""
+        if getattr(self.model, "optimizer", None) is None:
+            return self.model
+        from .backbone import build_model
+
+        clone = build_model(dataclasses.replace(self.config, seed=None))
+        clone.set_weights(self.model.get_weights())
+        return clone
 
     @classmethod
     def load(cls, path_or_name: str | os.PathLike) -> "LanguageModel":

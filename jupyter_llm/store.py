@@ -122,6 +122,9 @@ def write_bundle(target: Path, files: dict[str, bytes], overwrite: bool = False)
         "files": {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for name, data in files.items()},
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a model folder is as readable as any other
     try:
         for name, data in {**files, MANIFEST: json.dumps(manifest, indent=2).encode()}.items():
             with open(tmp / name, "wb") as f:

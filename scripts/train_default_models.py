@@ -26,7 +26,7 @@ OUT = ROOT / "jupyter_llm" / "models"
 #: name -> (corpus, train() arguments, sample prompt)
 RECIPES = {
     "shakespeare": ("tinyshakespeare.txt", dict(size="small", epochs=12), "ROMEO:\n"),
-    "tang-poetry": ("tang_poetry.txt", dict(size="small", epochs=6, seq_len=64), "春眠不觉晓，"),
+    "tang-poetry": ("tang_poetry.txt", dict(size="small", epochs=4, seq_len=64, max_vocab=3000), "春眠不觉晓，"),
 }
 
 

@@ -59,6 +59,7 @@ class LanguageModel:
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.name = name
         self._decoder = None
+        self._nats = None
 
     @classmethod
     def build(cls, config: ModelConfig, tokenizer: Tokenizer, metadata: dict[str, Any] | None = None) -> "LanguageModel":
@@ -176,7 +177,7 @@ class LanguageModel:
             texts = beam_search(self.decoder, self.tokenizer, ids, options)
             result = texts if n > 1 else texts[0]
             if return_attention:
-                return result, self.attention((prompt or "") + texts[0], _prompt_length=len(ids))
+                return result, self.attention((prompt or "") + texts[0], prompt_length=len(ids))
             return result
         from ..generation.generator import Trace, sample_stream
 
@@ -235,12 +236,15 @@ class LanguageModel:
 
     # === Attention ===
 
-    def attention(self, text: str, *, _prompt_length: int | None = None) -> AttentionMap:
-        """The tokens of ``text`` and the causal attention weights ``(T, T)`` over them."""
+    def attention(self, text: str, *, prompt_length: int | None = None) -> AttentionMap:
+        """The tokens of ``text`` and the causal attention weights ``(T, T)`` over them.
+
+        ``prompt_length`` (in tokens) marks where a prompt ends and generated text begins.
+        """
         ids = self.encode_prompt(text, allow_empty=False)
         _, _, weights = self.decoder.prefill(ids[None, :])
         tokens = [self.tokenizer.id_to_token(int(i)) for i in ids]
-        return AttentionMap(tokens, weights[0], prompt_length=_prompt_length, meta=self._provenance())
+        return AttentionMap(tokens, weights[0], prompt_length=prompt_length, meta=self._provenance())
 
     def _provenance(self) -> dict[str, Any]:
         return {"model": self.name, "fingerprint": self.fingerprint}
@@ -265,15 +269,12 @@ class LanguageModel:
         total_nats, tokens, chars = 0.0, 0, 0
         batch: list[np.ndarray] = []
 
-        @tf.function(reduce_retracing=True)
-        def nats(windows):
-            logits = self.model(windows[:, :-1], training=False)
-            return tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(windows[:, 1:], logits))
+        nats = self._nats_function()
 
         def flush():
             nonlocal total_nats
             if batch:
-                total_nats += float(nats(tf.constant(np.stack(batch))))
+                total_nats += float(nats(tf.constant(np.stack(batch), dtype=tf.int32)))
                 batch.clear()
 
         for window in iter_windows(src, self.tokenizer, self.config.seq_len):
@@ -296,6 +297,19 @@ class LanguageModel:
             "tokens": tokens,
             "chars": chars,
         }
+
+    def _nats_function(self):
+        """Total cross-entropy (nats) of a batch of windows ``(B, T + 1)``; traced once per model."""
+        if self._nats is None:
+            import tensorflow as tf
+
+            @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
+            def nats(windows):
+                logits = self.model(windows[:, :-1], training=False)
+                return tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(windows[:, 1:], logits))
+
+            self._nats = nats
+        return self._nats
 
     # === Persistence ===
 

@@ -307,7 +307,12 @@ def train(
     bus.emit(ProgressEvent("train_end", epoch=len(history), epochs=epochs, loss=metrics["loss"],
                            val_loss=metrics["val_loss"], elapsed=control.elapsed, message=message))
     if name is not None:
-        lm.save(name, overwrite=True)
+        try:
+            lm.save(name, overwrite=True)
+        except KeyboardInterrupt:  # the save is atomic: nothing half-written; the model is still returned
+            bus.emit(ProgressEvent("warning", message=(
+                f"Interrupted while saving '{name}': it was not saved. The trained model is returned; "
+                f"save it with lm.save({name!r}, overwrite=True).")))
     return lm
 
 

@@ -229,7 +229,7 @@ class GenerateMagics(Magics):
         lm = resolved.model
         with user_errors(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unknown symbols were reported when generating
-            amap = lm.attention(prompt + continuation)
+            amap = lm.attention(prompt + continuation, prompt_length=record["prompt_tokens"])
         amap.prompt_length = min(record["prompt_tokens"], len(amap))
         metadata = provenance(resolved, "attention", **record)
         amap.meta.update(metadata[METADATA_KEY])

@@ -77,7 +77,15 @@ __all__ = [
 ]
 
 
+#: Subpackages reachable as attributes (``jl.nlu``) without being imported up front.
+_SUBMODULES = {"nlu", "assistant", "widgets", "magics"}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'jupyter_llm' has no attribute {name!r}")
@@ -87,7 +95,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -43,6 +43,9 @@ def load_ipython_extension(ipython: Any) -> None:
         ipython.register_magics(m)
     ipython.configurables.append(config)
     _LOADED[id(ipython)] = _Loaded(config, session, magics)
+    from ..assistant import register_magics as register_assistant
+
+    register_assistant(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -50,6 +53,9 @@ def unload_ipython_extension(ipython: Any) -> None:
     loaded = _LOADED.pop(id(ipython), None)
     if loaded is None:
         return
+    from ..assistant import unregister_magics as unregister_assistant
+
+    unregister_assistant(ipython)
     manager = ipython.magics_manager
     for m in loaded.magics:
         for kind, table in m.magics.items():

@@ -177,7 +177,7 @@ def open_notebook(page, lab: Lab, name: str):
 
 def run_all_cells(page, timeout: float = 180_000) -> None:
     """Run every cell and wait until each code cell shows its execution count."""
-    page.wait_for_function("() => !!window.jupyterapp")
+    page.wait_for_function("() => !!window.jupyterapp", polling=250)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(
         """() => {
@@ -185,4 +185,5 @@ def run_all_cells(page, timeout: float = 180_000) -> None:
             return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
         }""",
         timeout=timeout,
+        polling=250,
     )

@@ -47,6 +47,9 @@ _LAZY = {
     "CharTokenizer": ".text.tokenizers",
     "WordTokenizer": ".text.tokenizers",
     "BPETokenizer": ".text.tokenizers",
+    "TrainingPanel": ".widgets",
+    "GeneratePanel": ".widgets",
+    "AttentionView": ".widgets",
 }
 
 __all__ = [
@@ -64,6 +67,9 @@ __all__ = [
     "CharTokenizer",
     "WordTokenizer",
     "BPETokenizer",
+    "TrainingPanel",
+    "GeneratePanel",
+    "AttentionView",
     "JupyterLLMError",
     "InvalidArgumentError",
     "DataError",

@@ -323,3 +323,21 @@ def test_help(ip, capsys):
     assert "Commands:" in capsys.readouterr().out
     assert "Unknown %llm command 'frobnicate'" in error_of(ip, "%llm frobnicate")
     assert "Unknown %llm command 'nope'" in error_of(ip, "%llm help nope")
+
+
+def test_panel_opens_each_panel_and_refuses_unknown_kinds(ip, saved):
+    from jupyter_llm.widgets import GeneratePanel, TrainingPanel
+
+    shown = []
+    import IPython.display
+
+    original = IPython.display.display
+    IPython.display.display = lambda obj, *a, **k: shown.append(obj)
+    try:
+        assert not run(ip, "%llm panel generate -m tiny").error_in_exec
+        assert not run(ip, "%llm panel train").error_in_exec
+    finally:
+        IPython.display.display = original
+    assert isinstance(shown[0], GeneratePanel) and isinstance(shown[1], TrainingPanel)
+    assert "Expected one of: train, generate, assistant" in error_of(ip, "%llm panel nonsense")
+    assert "missing" in error_of(ip, "%llm panel generate -m missing")

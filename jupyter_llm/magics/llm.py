@@ -278,6 +278,37 @@ class LLMMagics(Magics):
         if args.out:
             self.shell.user_ns[args.out] = amap
 
+    @magic_arguments.magic_arguments("llm panel")
+    @kwds(description="Open an interactive panel: 'train' (data, sizes, live loss curves, Stop, save), "
+                      "'generate' (sliders, streamed text, Insert below, attention) or 'assistant' (chat).",
+          epilog="\nExamples::\n\n  %llm panel train\n  %llm panel generate -m poems\n  %llm panel assistant")
+    @argument("-m", "--model", metavar="NAME", help="the model of the generate panel (default: the current model)")
+    @argument("kind", metavar="KIND", help="train, generate or assistant")
+    def _panel(self, rest: str) -> None:
+        args = self._parse(self._panel, rest)
+        from ..widgets import PANELS, open_panel
+
+        if args.kind not in PANELS:
+            raise UsageError(f"Unknown panel '{args.kind}'. Expected one of: {', '.join(PANELS)}. "
+                             f"Received: {args.kind!r}")
+        kwargs: dict[str, Any] = {}
+        if args.kind == "generate":
+            if args.model is not None:
+                kwargs["model"] = self.session.resolve(args.model).model
+            else:
+                try:
+                    kwargs["model"] = self.session.resolve(None).model
+                except UsageError:
+                    pass  # no model yet: the panel's picker lists what there is
+            kwargs["namespace"] = self.shell.user_ns
+        elif args.kind == "train":
+            kwargs["namespace"] = self.shell.user_ns
+        with user_errors():
+            panel = open_panel(args.kind, **kwargs)
+        from IPython.display import display
+
+        display(panel)
+
     @magic_arguments.magic_arguments("llm help")
     @kwds(description="Show this help, or the help of one command.")
     @argument("command", nargs="?", metavar="COMMAND")
@@ -316,6 +347,7 @@ COMMANDS: dict[str, Callable[[LLMMagics, str], None]] = {
     "delete": LLMMagics._delete,
     "eval": LLMMagics._eval,
     "attention": LLMMagics._attention,
+    "panel": LLMMagics._panel,
     "help": LLMMagics._help,
 }
 

@@ -166,19 +166,31 @@ def screenshot(page, name: str, locator=None) -> Path:
     return path
 
 
+KERNEL_READY = """() => {
+    const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+    return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
+}"""
+
+
 def open_notebook(page, lab: Lab, name: str):
-    """Open a notebook of the server's root and wait until its kernel is idle."""
+    """Open a notebook of the server's root and wait until its kernel is connected and idle.
+
+    (The toolbar's idle indicator can show before the kernel has started; running
+    cells then would open JupyterLab's "Select Kernel" dialog.)
+    """
     page.goto(lab.url(f"lab/tree/{name}"))
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=90_000)
-    page.wait_for_selector(".jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator[data-status='idle']",
-                           timeout=90_000)
+    page.add_style_tag(content=".Toastify { display: none !important; }")  # JupyterLab's news prompt
+    page.wait_for_function(KERNEL_READY, timeout=120_000, polling=250)
     return page
 
 
 def run_all_cells(page, timeout: float = 180_000) -> None:
     """Run every cell and wait until each code cell shows its execution count."""
-    page.wait_for_function("() => !!window.jupyterapp", polling=250)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(KERNEL_READY, timeout=120_000, polling=250)
+    # Not awaiting the command's promise: a dialog it might open must not block the test forever.
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     page.wait_for_function(
         """() => {
             const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];

@@ -1,0 +1,430 @@
+"""``GeneratePanel``: pick a model, write a prompt, and watch the text stream in.
+
+A thin view over :meth:`LanguageModel.stream`: generation runs in a background
+thread (:attr:`GeneratePanel.job`) so that Stop works, and the text is shown as
+it is made, a few times a second. "Copy" uses the browser's clipboard; "Insert
+below" is described in :mod:`jupyter_llm.widgets.insert`.
+
+>>> GeneratePanel(lm, prompt="ROMEO:")    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..errors import JupyterLLMError, invalid
+from ._namespace import is_language_model, model_variables, user_namespace
+from ._theme import error_html, esc, message, section, style_widget
+from ._threads import Job, Throttle
+from .insert import insert_below
+
+_GIVEN = "given"
+
+# The Copy button runs in the browser: the kernel cannot reach the user's clipboard.
+_COPY_JS = (
+    "var b=this,h=b.innerHTML,a=b.parentNode.querySelector('textarea');"
+    "function ok(){b.innerHTML='\\u2713 Copied';setTimeout(function(){b.innerHTML=h},1500)}"
+    "function fb(){a.style.display='block';a.select();try{document.execCommand('copy');ok()}catch(e){}"
+    "a.style.display='none'}"
+    "if(navigator.clipboard&&window.isSecureContext){navigator.clipboard.writeText(a.value).then(ok,fb)}else{fb()}"
+)
+
+
+class GeneratePanel(widgets.VBox):
+    """Generate text with a model interactively.
+
+    Args:
+        model: a LanguageModel, or the name of a saved model; by default the
+            first model found in the notebook or the model store.
+        prompt: the initial prompt.
+        namespace: where to look for LanguageModel variables (default: the notebook's).
+        max_tokens, temperature, top_k, top_p, repetition_penalty, seed, n:
+            the initial values of the controls (see :meth:`LanguageModel.generate`);
+            ``top_k=0`` and ``top_p=1.0`` mean off, ``seed=None`` random.
+        attention: show the attention view of the result.
+        update_interval: seconds between two updates of the streamed text.
+
+    Attributes:
+        model: the selected LanguageModel (None until one is picked and loaded).
+        texts: the generated texts (one per sample), without the prompt.
+        job: the background job of the current or last generation; ``wait()`` joins it.
+        renders: how many times the streamed output was redrawn.
+    """
+
+    def __init__(self, model: Any = None, *, prompt: str = "", namespace: dict[str, Any] | None = None,
+                 max_tokens: int = 200, temperature: float = 0.8, top_k: int = 0, top_p: float = 1.0,
+                 repetition_penalty: float = 1.0, seed: int | None = None, n: int = 1, attention: bool = False,
+                 update_interval: float = 0.1) -> None:
+        if model is not None and not isinstance(model, str) and not is_language_model(model):
+            raise invalid("model", "a LanguageModel, the name of a saved model, or None", type(model).__name__)
+        self._namespace = namespace
+        self._given = model if is_language_model(model) else None
+        self._store_name = model if isinstance(model, str) else None
+        self._loaded: dict[str, Any] = {}
+        self.model: Any = self._given
+        self.texts: list[str] = []
+        self.prompt_used = ""
+        self.attention_map: Any = None
+        self.error: BaseException | None = None
+        self.job: Job | None = None
+        self._load_job: Job | None = None
+        self._loading: str | None = None
+        self.renders = 0
+        self._steps = 0
+        self._seconds = 0.0
+        self._notes: list[str] = []
+        self._stop_event = threading.Event()
+        self._throttle = Throttle(update_interval)
+        self._build_widgets(prompt, max_tokens, temperature, top_k, top_p, repetition_penalty, seed, n, attention)
+        self.refresh_models()
+        if self._store_name is not None:
+            key = f"store:{self._store_name}"
+            if key not in [v for _, v in self.picker.options]:
+                self.picker.options = [(f"{self._store_name} — saved", key), *self.picker.options]
+            self.picker.value = key
+        self._on_pick(None)
+
+    # === Widgets ===
+
+    def _build_widgets(self, prompt, max_tokens, temperature, top_k, top_p, repetition_penalty, seed, n,
+                       attention) -> None:
+        L = widgets.Layout
+        st = {"description_width": "86px"}
+        self.picker = widgets.Dropdown(options=[], layout=L(width="280px"),
+                                       tooltip="A model of the notebook or of the model store")
+        self.refresh_button = widgets.Button(icon="refresh", tooltip="Look for models again", layout=L(width="34px"))
+        self.model_info = widgets.HTML()
+        self.model_info.add_class("jl-note")
+        self.prompt = widgets.Textarea(value=prompt, placeholder="Prompt (empty: start a new text)", rows=3,
+                                       layout=L(flex="1 1 0%", min_width="0"), tooltip="The text to continue")
+        self.temperature = widgets.FloatSlider(value=temperature, min=0.05, max=2.0, step=0.05, description="Temperature",
+                                               readout_format=".2f", style=st, layout=L(width="100%"),
+                                               tooltip="Below 1: more conservative; above 1: more surprising")
+        self.top_k = widgets.IntSlider(value=top_k, min=0, max=200, description="Top-k", style=st,
+                                       layout=L(width="100%"), tooltip="Sample among the k most likely tokens (0: off)")
+        self.top_p = widgets.FloatSlider(value=top_p, min=0.05, max=1.0, step=0.01, description="Top-p",
+                                         readout_format=".2f", style=st, layout=L(width="100%"),
+                                         tooltip="Sample among the most likely tokens whose probabilities add up "
+                                                 "to p (1.00: off)")
+        self.max_tokens = widgets.IntSlider(value=max_tokens, min=1, max=2000, description="Max tokens", style=st,
+                                            layout=L(width="100%"), tooltip="How many tokens to generate at most")
+        self.repetition_penalty = widgets.FloatSlider(
+            value=repetition_penalty, min=1.0, max=2.0, step=0.05, description="Rep. penalty", readout_format=".2f",
+            style=st, layout=L(width="100%"), tooltip="Above 1 discourages tokens already used (1.00: off)")
+        self.seed = widgets.Text(value="" if seed is None else str(seed), placeholder="random", description="Seed",
+                                 style=st, layout=L(width="170px"),
+                                 tooltip="The same seed gives the same text; empty: random")
+        self.n = widgets.BoundedIntText(value=n, min=1, max=8, description="Samples", style={"description_width": "56px"},
+                                        layout=L(width="116px"),
+                                        tooltip="How many texts to generate from the prompt, together")
+        self.generate_button = widgets.Button(description="Generate", icon="play", button_style="primary",
+                                              layout=L(width="110px"), tooltip="Generate in the background")
+        self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True, layout=L(width="84px"),
+                                          tooltip="Stop generating; the text so far is kept")
+        self.insert_button = widgets.Button(description="Insert below", icon="arrow-down", disabled=True,
+                                            layout=L(width="120px"), tooltip="Put the text in a new cell")
+        self.copy = widgets.HTML(_copy_html("", enabled=False))
+        self.copy.add_class("jl-copy-widget")
+        self.attention_toggle = widgets.ToggleButton(value=attention, description="Attention", icon="eye",
+                                                     layout=L(width="110px"),
+                                                     tooltip="Show what each token of the result attended to")
+        self.output = widgets.HTML()
+        self.status = widgets.HTML()
+        self.status.add_class("jl-status")
+        self.attention_box = widgets.VBox()
+
+        title = widgets.HTML('<span class="jl-title">Generate text</span>')
+        header = widgets.HBox([title], layout=L(width="100%"))
+        header.add_class("jl-header")
+        small = widgets.HBox([self.seed, self.n], layout=L(width="100%"))
+        grid = widgets.GridBox(
+            [self.temperature, self.top_k, self.top_p, self.max_tokens, self.repetition_penalty, small],
+            layout=L(grid_template_columns="repeat(auto-fill, minmax(290px, 1fr))", grid_gap="0 16px",
+                     flex="1 1 0%", min_width="0"),
+        )
+        buttons = widgets.HBox([self.generate_button, self.stop_button, self.insert_button, self.copy,
+                                self.attention_toggle], layout=L(align_items="center", flex_flow="row wrap"))
+        super().__init__([
+            style_widget(), header,
+            section("Model", self.picker, self.refresh_button, self.model_info),
+            section("Prompt", self.prompt),
+            section("Sampling", grid),
+            section("", buttons),
+            self.output, self.status, self.attention_box,
+        ])
+        self.add_class("jl-panel")
+        self.add_class("jl-generate-panel")
+        self._render_output()
+
+        self.picker.observe(self._on_pick, names="value")
+        self.refresh_button.on_click(lambda _: self.refresh_models())
+        self.generate_button.on_click(lambda _: self.generate())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.insert_button.on_click(lambda _: self.insert())
+        self.attention_toggle.observe(self._on_attention_toggle, names="value")
+
+    # === Models ===
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        return self._namespace if self._namespace is not None else user_namespace()
+
+    def refresh_models(self) -> None:
+        """List the notebook's models and the saved ones again."""
+        from ..store import list_models
+
+        options = []
+        names = model_variables(self.namespace)
+        given_name = next((n for n in names if self.namespace[n] is self._given), None)
+        if self._given is not None and given_name is None:
+            options.append((f"{self._given.name or 'the model passed in'} — given", _GIVEN))
+        options += [(f"{name} — variable", f"var:{name}") for name in names]
+        try:
+            saved = list_models()
+        except OSError:
+            saved = []
+        options += [(f"{m.name} — {'bundled' if m.bundled else 'saved'}", f"store:{m.name}") for m in saved]
+        current = self.picker.value
+        if current is None and given_name is not None:
+            current = f"var:{given_name}"
+        self.picker.options = options
+        values = [v for _, v in options]
+        if current in values:
+            self.picker.value = current
+        elif values:
+            self.picker.value = values[0]
+
+    def _on_pick(self, change: Any) -> None:
+        key = self.picker.value
+        if key is None:
+            self.model = None
+            self.model_info.value = esc("No model yet: train one (jl.train or TrainingPanel) or save one, then press ↻.")
+            return
+        if key == _GIVEN:
+            self._set_model(self._given)
+        elif key.startswith("var:"):
+            value = self.namespace.get(key[4:])
+            if value is None:
+                self.model = None
+                self.model_info.value = error_html(invalid("model", "a variable of the notebook; press ↻", key[4:]))
+                return
+            self._set_model(value)
+        else:
+            name = key[6:]
+            if name in self._loaded:
+                self._set_model(self._loaded[name])
+                return
+            if self._load_job is not None and self._load_job.running and self._loading == key:
+                return
+            self.model = None
+            self._loading = key
+            self.model_info.value = esc(f"Loading '{name}'…")
+
+            def load() -> Any:
+                from ..store import load as load_model
+
+                return load_model(name)
+
+            def done(job: Job) -> None:
+                if self.picker.value != key:
+                    return
+                if job.error is not None:
+                    self.model_info.value = error_html(job.error)
+                else:
+                    self._loaded[name] = job.result
+                    self._set_model(job.result)
+
+            self._load_job = Job(load, "jupyter_llm-load", done).start()
+
+    def _set_model(self, lm: Any) -> None:
+        self.model = lm
+        c = lm.config
+        self.model_info.value = esc(f"{c.num_layers} × GRU({c.rnn_units}) + attention, {lm.tokenizer.kind} "
+                                    f"tokenizer, vocabulary {c.vocab_size:,}, {lm.num_parameters:,} parameters")
+
+    # === Generation ===
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.running
+
+    def _options(self) -> dict[str, Any]:
+        seed_text = self.seed.value.strip()
+        if seed_text:
+            try:
+                seed = int(seed_text)
+            except ValueError:
+                raise invalid("seed", "an integer >= 0, or empty for a random seed", seed_text) from None
+        else:
+            seed = None
+        return dict(
+            max_tokens=int(self.max_tokens.value), temperature=float(self.temperature.value),
+            top_k=int(self.top_k.value) or None,
+            top_p=float(self.top_p.value) if self.top_p.value < 1.0 else None,
+            repetition_penalty=float(self.repetition_penalty.value), seed=seed, n=int(self.n.value),
+        )
+
+    def generate(self) -> Job | None:
+        """What the Generate button does: stream a generation in the background.
+
+        Returns the background job (None when the settings were refused; the panel shows why).
+        """
+        if self.running:
+            return self.job
+        if self._load_job is not None and self._load_job.running:
+            self._load_job.wait()
+        if self.model is None:
+            self.status.value = error_html(invalid("model", "a model: pick one above (↻ lists them again)", None))
+            return None
+        lm = self.model
+        prompt = self.prompt.value
+        try:
+            options = self._options()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                stream = lm.stream(prompt, **options)  # checks the prompt and options now
+        except JupyterLLMError as e:
+            self.status.value = error_html(e)
+            return None
+        notes = [str(w.message) for w in caught]
+        self.error = None
+        self.attention_map = None
+        self.attention_box.children = ()
+        self.prompt_used = prompt
+        self.texts = [""] * options["n"]
+        self._steps, self._seconds = 0, 0.0
+        self._stop_event = threading.Event()
+        self._throttle.reset()
+        self._notes = notes
+        self.job = Job(lambda: self._generate(lm, stream, options["n"]), "jupyter_llm-generate", self._on_done)
+        self.status.value = "".join(f'<div class="jl-warn">{esc(n)}</div>' for n in notes) + esc("Generating…")
+        self.job.start()
+        self._update_buttons()
+        return self.job
+
+    def stop(self) -> None:
+        """What the Stop button does: end the generation, keeping the text so far."""
+        self._stop_event.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the current generation ends; True when it has."""
+        return self.job.wait(timeout) if self.job is not None else True
+
+    def _generate(self, lm: Any, stream: Any, n: int) -> None:
+        start = time.perf_counter()
+        try:
+            for piece in stream:
+                if n == 1:
+                    self.texts[0] += piece
+                else:
+                    self.texts = [t + p for t, p in zip(self.texts, piece)]
+                self._steps += 1
+                self._seconds = time.perf_counter() - start
+                if self._stop_event.is_set():
+                    break
+                if self._throttle.ready():
+                    self._render_output(streaming=True)
+        finally:
+            stream.close()
+            self._seconds = time.perf_counter() - start
+        if self.attention_toggle.value:
+            self._compute_attention(lm)
+
+    def _on_done(self, job: Job) -> None:
+        self.error = job.error
+        self._render_output()
+        self._render_status()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        running = self.running
+        has_text = any(self.texts) or bool(self.prompt_used)
+        self.generate_button.disabled = running
+        self.stop_button.disabled = not running
+        self.insert_button.disabled = running or not has_text
+        self.copy.value = _copy_html(self.text, enabled=not running and has_text)
+
+    @property
+    def text(self) -> str:
+        """The prompt and its continuation (all samples, one after another, when there are several)."""
+        if not self.texts:
+            return ""
+        full = [self.prompt_used + t for t in self.texts]
+        if len(full) == 1:
+            return full[0]
+        return "\n\n".join(f"--- sample {i + 1} ---\n{t}" for i, t in enumerate(full))
+
+    # === Output ===
+
+    def _render_output(self, streaming: bool = False) -> None:
+        self.renders += 1
+        if not self.texts:
+            self.output.value = '<pre class="jl-text jl-empty">The generated text appears here.</pre>'
+            return
+        cursor = '<span class="jl-cursor">▍</span>' if streaming else ""
+        blocks = []
+        for i, t in enumerate(self.texts):
+            title = f'<div class="jl-sample-title">Sample {i + 1}</div>' if len(self.texts) > 1 else ""
+            blocks.append(f'{title}<pre class="jl-text jl-output"><span class="jl-prompt">{esc(self.prompt_used)}</span>'
+                          f'<span class="jl-gen">{esc(t)}</span>{cursor}</pre>')
+        self.output.value = "".join(blocks)
+
+    def _render_status(self) -> None:
+        notes = "".join(f'<div class="jl-warn">{esc(n)}</div>' for n in self._notes)
+        if self.error is not None:
+            self.status.value = notes + error_html(self.error)
+            return
+        rate = f" ({self._steps / self._seconds:,.0f} tokens/s)" if self._seconds > 0 and self._steps else ""
+        what = "Stopped after" if self._stop_event.is_set() else "Generated"
+        chars = sum(len(t) for t in self.texts)
+        self.status.value = notes + (f'<span class="jl-note">{what} {self._steps:,} tokens, {chars:,} characters, '
+                                     f"in {self._seconds:.1f} s{rate}.</span>")
+
+    # === Insert, attention ===
+
+    def insert(self) -> str:
+        """What "Insert below" does: put :attr:`text` in a new cell (see :mod:`.insert`)."""
+        try:
+            note = insert_below(self.text)
+        except RuntimeError as e:
+            note = str(e)
+        self.status.value = f'<span class="jl-note">{esc(note)}</span>'
+        return note
+
+    def _on_attention_toggle(self, change: dict) -> None:
+        if not change["new"]:
+            self.attention_box.layout.display = "none"
+            return
+        self.attention_box.layout.display = None
+        if self.attention_map is None and self.texts and not self.running and self.model is not None:
+            lm = self.model
+            Job(lambda: self._compute_attention(lm), "jupyter_llm-attention").start()
+
+    def _compute_attention(self, lm: Any) -> None:
+        from .attention_view import AttentionView
+
+        text = self.prompt_used + (self.texts[0] if self.texts else "")
+        if not text:
+            return
+        prompt_length = len(lm.tokenizer.encode(self.prompt_used)) if self.prompt_used else 0
+        try:
+            self.attention_map = lm.attention(text, prompt_length=prompt_length)
+        except JupyterLLMError as e:
+            self.attention_box.children = (widgets.HTML(error_html(e)),)
+            return
+        except Exception as e:  # the view is an extra: never lose the text for it
+            self.attention_box.children = (widgets.HTML(f'<div class="jl-error">{esc(message(e))}</div>'),)
+            return
+        self.attention_box.children = (AttentionView(self.attention_map),)
+
+
+def _copy_html(text: str, enabled: bool) -> str:
+    disabled = "" if enabled else " disabled"
+    return (f'<span class="jl-copy"><button type="button" title="Copy the text to the clipboard" '
+            f'onclick="{esc(_COPY_JS)}"{disabled}><i class="fa fa-copy"></i> Copy</button>'
+            f"<textarea readonly>{esc(text)}</textarea></span>")

@@ -1,0 +1,123 @@
+"""Loss curves as a small inline SVG: no plotting library, themed by CSS variables.
+
+>>> svg = loss_chart_svg([(1, 4.2), (2, 3.9), (3, 3.1)], [(3, 3.3)])
+>>> svg.startswith("<svg") and "polyline" in svg
+True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+from ._theme import TRAIN_COLOR, VAL_COLOR, esc
+
+#: At most this many points are drawn per curve (longer runs are averaged into buckets).
+MAX_POINTS = 300
+
+Point = tuple[float, float]
+
+
+def downsample(points: Sequence[Point], limit: int = MAX_POINTS) -> list[Point]:
+    """Average consecutive points into at most ``limit`` buckets (the last point is kept exact)."""
+    points = [(float(x), float(y)) for x, y in points if y is not None and math.isfinite(y)]
+    if len(points) <= limit:
+        return points
+    size = len(points) / limit
+    out = []
+    for b in range(limit):
+        bucket = points[int(b * size): max(int((b + 1) * size), int(b * size) + 1)]
+        out.append((bucket[-1][0], sum(y for _, y in bucket) / len(bucket)))
+    out[-1] = points[-1]
+    return out
+
+
+def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
+    """About ``n`` round numbers between ``lo`` and ``hi``."""
+    span = hi - lo
+    if span <= 0:
+        return [lo]
+    raw = span / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = min((s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw), default=10 * mag)
+    first = math.ceil(lo / step) * step
+    out = []
+    v = first
+    while v <= hi + 1e-9:
+        out.append(round(v, 10))
+        v += step
+    return out
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def loss_chart_svg(train: Sequence[Point], val: Sequence[Point] = (), *, width: int = 460, height: int = 170,
+                   x_label: str = "step", title: str = "loss (nats/token)", train_label: str = "training") -> str:
+    """The training and validation loss against ``x`` (the step) as an SVG string.
+
+    Args:
+        train: ``(step, loss)`` pairs, one per training step.
+        val: ``(step, val_loss)`` pairs, one per epoch.
+    """
+    tr = downsample(train)
+    va = downsample(val)
+    left, right, top, bottom = 44, 10, 20, 24
+    pw, ph = width - left - right, height - top - bottom
+    text_style = "fill:var(--jp-ui-font-color2,#666);font:10px var(--jp-ui-font-family,sans-serif)"
+    grid_style = "stroke:var(--jp-border-color2,#ddd);stroke-width:1"
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="jl-loss-chart" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">']
+    legend_x = left + pw
+    legend = [("validation", VAL_COLOR)] if va else []
+    legend = [(train_label, TRAIN_COLOR)] + legend
+    for name, color in reversed(legend):
+        label_w = int(5.6 * len(name)) + 26
+        legend_x -= label_w
+        out.append(f'<line x1="{legend_x}" y1="10" x2="{legend_x + 14}" y2="10" style="stroke:{color};stroke-width:2"/>'
+                   f'<text x="{legend_x + 18}" y="13" style="{text_style}">{name}</text>')
+    out.append(f'<text x="{left}" y="13" style="{text_style};font-weight:600">{esc(title)}</text>')
+    if not tr and not va:
+        out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" style="fill:none;{grid_style}"/>'
+                   f'<text x="{left + pw / 2}" y="{top + ph / 2 + 4}" text-anchor="middle" style="{text_style}">'
+                   "the loss curves appear after the first steps</text></svg>")
+        return "".join(out)
+    xs = [x for x, _ in tr + va]
+    ys = [y for _, y in tr + va]
+    x0, x1 = min(min(xs), 0.0), max(xs)
+    if x1 <= x0:
+        x1 = x0 + 1
+    y0, y1 = min(ys), max(ys)
+    pad = (y1 - y0) * 0.08 or max(abs(y1) * 0.05, 0.05)
+    y0, y1 = max(0.0, y0 - pad), y1 + pad
+
+    def sx(x: float) -> float:
+        return left + (x - x0) / (x1 - x0) * pw
+
+    def sy(y: float) -> float:
+        return top + (1 - (y - y0) / (y1 - y0)) * ph
+
+    for t in _ticks(y0, y1):
+        y = sy(t)
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" style="{grid_style}"/>'
+                   f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" style="{text_style}">{_fmt(t)}</text>')
+    for t in _ticks(x0, x1, 5):
+        x = sx(t)
+        out.append(f'<text x="{x:.1f}" y="{top + ph + 13}" text-anchor="middle" style="{text_style}">{_fmt(t)}</text>')
+    out.append(f'<text x="{left + pw}" y="{height - 1}" text-anchor="end" style="{text_style}">{esc(x_label)}</text>')
+    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" style="fill:none;{grid_style}"/>')
+    if tr:
+        pts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in tr)
+        out.append(f'<polyline class="jl-train-curve" points="{pts}" '
+                   f'style="fill:none;stroke:{TRAIN_COLOR};stroke-width:1.5;stroke-linejoin:round"/>')
+    if va:
+        pts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in va)
+        if len(va) > 1:
+            out.append(f'<polyline class="jl-val-curve" points="{pts}" '
+                       f'style="fill:none;stroke:{VAL_COLOR};stroke-width:2"/>')
+        for x, y in va:
+            out.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" style="fill:{VAL_COLOR}">'
+                       f"<title>validation loss {y:.3f} at step {x:.0f}</title></circle>")
+    out.append("</svg>")
+    return "".join(out)

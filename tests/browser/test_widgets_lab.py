@@ -1,0 +1,129 @@
+"""The widget panels in a real JupyterLab: generate streams text, attention reacts to the mouse, training runs.
+
+Saves the screenshots of the docs: ``generate_panel.png``, ``attention_view.png``
+and ``training_panel.png``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import open_notebook, screenshot
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "tinyshakespeare.txt"
+
+SETUP = f"""\
+from jupyter_llm.widgets import GeneratePanel, TrainingPanel
+text = open({str(CORPUS)!r}, encoding="utf-8").read(60_000)"""
+# The bundled Shakespeare model: loaded by the panel, in the background.
+GENERATE = 'GeneratePanel("shakespeare", prompt="ROMEO:\\n", max_tokens=300, temperature=0.8, seed=3)'
+TRAIN = ('TrainingPanel(text, size="tiny", seq_len=32, batch_size=32, epochs=4, steps_per_epoch=40,\n'
+         '              sample_prompt="ROMEO:", sample_tokens=80, name="shakespeare-tiny")')
+
+
+def _run_all(page, timeout: float = 240_000) -> None:
+    """Run every cell once the kernel is really up, and wait until each has run.
+
+    The toolbar's idle indicator can show before the kernel has started; running
+    then opens JupyterLab's "Select Kernel" dialog, so wait for the kernel itself.
+    """
+    page.wait_for_function("() => !!window.jupyterapp")
+    page.wait_for_function(
+        """() => { const w = window.jupyterapp.shell.currentWidget;
+            const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+            return !!k && k.connectionStatus === 'connected' && k.status === 'idle'; }""", timeout=120_000)
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }""",
+        timeout=timeout,
+    )
+
+
+def _in_dark_theme(page, action) -> list[int]:
+    """Run ``action`` in JupyterLab's dark theme; returns the panel's background colour there."""
+    def background() -> list[int]:
+        rgb = page.evaluate("() => getComputedStyle(document.querySelector('.jl-panel')).backgroundColor")
+        return [int(v) for v in rgb[rgb.index("(") + 1: rgb.index(")")].split(",")[:3]]
+
+    light = background()
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('.jl-panel')).backgroundColor !== 'rgb(255, 255, 255)'")
+    dark = background()
+    action()
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
+    assert sum(light) > 3 * 200
+    return dark
+
+
+def _cell(page, index: int):
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").nth(index)
+
+
+def test_panels_in_jupyterlab(page, lab):
+    if not CORPUS.is_file():
+        pytest.skip(f"corpus {CORPUS} is not available")
+    lab.write_notebook("panels.ipynb", [SETUP, GENERATE, TRAIN, "1 + 1"])
+    page.set_viewport_size({"width": 1400, "height": 1500})  # room for a whole panel in each screenshot
+    open_notebook(page, lab, "panels.ipynb")
+    page.add_style_tag(content=".Toastify { display: none !important; }")  # JupyterLab's news prompt
+    _run_all(page)
+
+    # === Generate: press the button and watch the text stream in ===
+    gen = page.locator(".jl-generate-panel")
+    gen.wait_for()
+    gen.get_by_role("button", name="Generate").click()
+    page.wait_for_function(
+        "() => { const g = document.querySelector('.jl-generate-panel .jl-gen');"
+        " return g && g.textContent.length > 40; }")
+    gen.locator(".jl-status", has_text="Generated").wait_for(timeout=60_000)
+    assert gen.locator(".jl-prompt").first.inner_text().startswith("ROMEO:")
+    assert len(gen.locator(".jl-gen").first.inner_text()) > 100
+    screenshot(page, "generate_panel", gen)
+    dark = _in_dark_theme(page, lambda: screenshot(page, "generate_panel_dark", gen))
+    assert sum(dark) < 3 * 80  # the panel's background follows the theme
+
+    # === Attention view: hovering a token shades what it attended to ===
+    gen.get_by_role("button", name="Attention").click()
+    view = page.locator(".jl-attention-view")
+    view.locator(".jlav-tok").first.wait_for()
+    tokens = view.locator(".jlav-tok")
+    assert tokens.count() >= 64
+    target = tokens.nth(tokens.count() - 20)
+    target.hover()
+    shaded = page.evaluate(
+        "() => [...document.querySelectorAll('.jl-attention-view .jlav-tok')]"
+        ".filter(t => getComputedStyle(t).backgroundColor.startsWith('rgba(255, 140, 0')).length")
+    assert shaded >= 2
+    assert page.locator(".jl-attention-view .jlav-hr").evaluate_all(
+        "rows => rows.filter(r => getComputedStyle(r).display === 'block').length") == 1
+    screenshot(page, "attention_view", view)
+
+    # === Insert below: the text arrives in a new cell below the next cell run ===
+    cells_before = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").count()
+    gen.get_by_role("button", name="Insert below").click()
+    gen.locator(".jl-status", has_text="Queued").wait_for()
+    _cell(page, cells_before - 1).locator(".jp-InputArea-editor").click()
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').length > {cells_before}")
+    assert "ROMEO:" in _cell(page, cells_before).locator(".jp-InputArea-editor").inner_text()
+
+    # === Training: the size is timed, then a short run with live progress ===
+    panel = page.locator(".jl-training-panel")
+    panel.scroll_into_view_if_needed()
+    panel.locator(".jl-sizes", has_text="(measured)").wait_for(timeout=90_000)
+    panel.get_by_role("button", name="Train").click()
+    panel.locator(".jl-status", has_text="Training finished").wait_for(timeout=150_000)
+    assert panel.locator("polyline.jl-train-curve").count() == 1
+    assert "Sample after epoch" in panel.inner_text()
+    panel.get_by_role("button", name="Save").click()
+    panel.get_by_text("Saved as").wait_for()
+    screenshot(page, "training_panel", panel)

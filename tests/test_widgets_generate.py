@@ -1,0 +1,130 @@
+"""GeneratePanel, driven as a user would: pick a model, set the sliders, press Generate and Stop."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from jupyter_llm.widgets import AttentionView, GeneratePanel  # noqa: E402
+
+
+def _text(widget) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", widget.value))
+
+
+def test_generate_streams_the_text_of_the_chosen_settings(tiny_lm):
+    panel = GeneratePanel(tiny_lm, namespace={}, update_interval=0)
+    panel.prompt.value = "ROMEO:"
+    panel.temperature.value = 0.7
+    panel.top_k.value = 20
+    panel.top_p.value = 0.9
+    panel.repetition_penalty.value = 1.1
+    panel.max_tokens.value = 120
+    panel.seed.value = "5"
+
+    panel.generate_button.click()
+    assert panel.wait(60)
+
+    assert panel.error is None
+    expected = tiny_lm.generate("ROMEO:", max_tokens=120, temperature=0.7, top_k=20, top_p=0.9,
+                                repetition_penalty=1.1, seed=5)
+    assert panel.texts == [expected]
+    assert panel.renders > 10  # redrawn while streaming, not once at the end
+    assert _text(panel.output) == "ROMEO:" + expected
+    assert "Generated 120 tokens" in _text(panel.status)
+    assert panel.text == "ROMEO:" + expected
+    assert html.escape(panel.text, quote=True) in panel.copy.value and " disabled" not in panel.copy.value
+    assert not panel.generate_button.disabled and panel.stop_button.disabled and not panel.insert_button.disabled
+
+
+def test_stop_ends_generation_and_keeps_the_text(tiny_lm):
+    panel = GeneratePanel(tiny_lm, namespace={}, max_tokens=2000, update_interval=0)
+    panel.generate_button.click()
+    deadline = time.monotonic() + 60
+    while len(panel.texts[0]) < 20:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    assert not panel.stop_button.disabled
+    panel.stop_button.click()
+    assert panel.wait(30)
+    assert 20 <= len(panel.texts[0]) < 2000
+    assert "Stopped after" in _text(panel.status)
+    assert _text(panel.output) == panel.texts[0]
+
+
+def test_several_samples_and_escaping(tiny_lm):
+    panel = GeneratePanel(tiny_lm, namespace={}, prompt="<b>&", n=2, max_tokens=30, seed=1)
+    panel.generate_button.click()
+    assert panel.wait(60)
+    assert len(panel.texts) == 2 and all(panel.texts)
+    assert panel.output.value.count('class="jl-text jl-output"') == 2
+    assert "&lt;b&gt;&amp;" in panel.output.value and "<b>" not in panel.output.value
+    assert "--- sample 2 ---" in panel.text
+
+
+def test_unknown_prompt_symbols_are_noted_in_the_panel(tiny_lm):
+    panel = GeneratePanel(tiny_lm, namespace={}, prompt="☃ snow", max_tokens=5, seed=0)
+    panel.generate_button.click()
+    assert panel.wait(60)
+    assert "never seen in training" in _text(panel.status) and "Generated 5 tokens" in _text(panel.status)
+
+
+def test_bad_settings_get_one_sentence(tiny_lm, tmp_path, monkeypatch):
+    panel = GeneratePanel(tiny_lm, namespace={})
+    panel.seed.value = "abc"
+    panel.generate_button.click()
+    assert panel.job is None
+    assert "Invalid value for argument seed" in _text(panel.status)
+
+    monkeypatch.setattr("jupyter_llm.store.bundled_dir", lambda: tmp_path / "no-bundled-models")
+    empty = GeneratePanel(namespace={})
+    assert empty.model is None and "No model yet" in _text(empty.model_info)
+    empty.generate_button.click()
+    assert empty.job is None and "Invalid value for argument model" in _text(empty.status)
+
+    with pytest.raises(ValueError, match="Invalid value for argument model"):
+        GeneratePanel(42)
+
+
+def test_model_picker_lists_namespace_and_store_models(tiny_lm):
+    import jupyter_llm as jl
+
+    saved = jl.LanguageModel.build(jl.ModelConfig.from_size("tiny", seq_len=16), tiny_lm.tokenizer)
+    saved.save("saved-tiny")
+    panel = GeneratePanel(namespace={"lm": tiny_lm, "other": 3})
+    values = [v for _, v in panel.picker.options]
+    assert values[:2] == ["var:lm", "store:saved-tiny"] and "store:shakespeare" in values  # bundled last
+    assert panel.model is tiny_lm and f"{tiny_lm.num_parameters:,} parameters" in _text(panel.model_info)
+
+    panel.picker.value = "store:saved-tiny"
+    panel._load_job.wait(60)
+    assert panel.model is not None and panel.model.name == "saved-tiny"
+
+    by_name = GeneratePanel("saved-tiny", namespace={})
+    by_name.generate_button.click()  # waits for the model to load, then generates
+    assert by_name.wait(60) and by_name.texts and by_name.error is None
+
+
+def test_attention_toggle_shows_the_attention_of_the_result(tiny_lm):
+    panel = GeneratePanel(tiny_lm, namespace={}, prompt="To be", max_tokens=20, seed=0, attention=True)
+    panel.generate_button.click()
+    assert panel.wait(60)
+    (view,) = panel.attention_box.children
+    assert isinstance(view, AttentionView)
+    assert len(view.attention) == 25 and view.attention.prompt_length == 5
+    panel.attention_toggle.value = False
+    assert panel.attention_box.layout.display == "none"
+
+
+def test_insert_below_without_a_notebook_says_so(tiny_lm, monkeypatch):
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)
+    panel = GeneratePanel(tiny_lm, namespace={}, max_tokens=5, seed=0)
+    panel.generate_button.click()
+    panel.wait(60)
+    panel.insert_button.click()
+    assert "needs a notebook" in _text(panel.status)

@@ -1,0 +1,231 @@
+"""TrainingPanel, driven as a user would: set the controls, press the buttons, watch the run."""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+import time
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from jupyter_llm.widgets import TrainingPanel  # noqa: E402
+
+TINY = dict(size="tiny", seq_len=16, batch_size=8, measure_speed=False)
+
+
+def _text(widget) -> str:
+    """What an HTML widget shows, as plain text."""
+    return html.unescape(re.sub(r"<[^>]+>", "", widget.value))
+
+
+def _until(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+def _fresh_tiny(tiny_lm):
+    """An untrained tiny model with tiny_lm's tokenizer (tiny_lm itself is shared and must not change)."""
+    import jupyter_llm as jl
+
+    config = jl.ModelConfig.from_size("tiny", seq_len=16, batch_size=8)
+    return jl.LanguageModel.build(config, tiny_lm.tokenizer)
+
+
+def test_train_in_background_reports_progress_and_saves(shakespeare_text, jl_home):
+    import jupyter_llm as jl
+
+    panel = TrainingPanel(namespace={"corpus": shakespeare_text[:20_000], "n": 3}, **TINY)
+    assert [v for _, v in panel.variable.options] == ["corpus"]  # only text variables are offered
+    panel.epochs.value = 2
+    panel.steps_per_epoch.value = 5
+    panel.sample_prompt.value = "ROMEO:"
+    panel.sample_tokens = 20
+
+    panel.train_button.click()
+    assert panel.train_button.disabled and not panel.stop_button.disabled
+    assert panel.wait(120)
+
+    kinds = [e.kind for e in panel.events]
+    assert kinds[0] == "train_begin" and kinds[-1] == "train_end"
+    assert kinds.count("step") == 10 and kinds.count("epoch_end") == 2 and kinds.count("sample") == 2
+    assert panel.error is None
+    assert panel.progress.value == 1.0 and panel.progress.bar_style == "success"
+    assert "Training finished: 2 epoch(s)" in _text(panel.status)
+    assert "epoch 2/2 · step 5/5" in _text(panel.progress_text) and "tokens/s" in _text(panel.progress_text)
+    assert 'class="jl-train-curve"' in panel.chart.value and panel.chart.value.count("<circle") == 2
+    assert "Sample after epoch 2" in panel.sample.value and "ROMEO:" in panel.sample.value
+    assert len(panel.samples) == 2
+    assert "validation loss" in panel.summary.value
+    assert not panel.train_button.disabled and panel.stop_button.disabled and not panel.save_button.disabled
+    assert panel.model.metadata["metrics"]["epochs_completed"] == 2
+
+    panel.save_name.value = "panel-model"
+    panel.save_button.click()
+    assert "Saved as" in _text(panel.save_status)
+    assert [m.name for m in jl.list_models() if not m.bundled] == ["panel-model"]
+    panel.save_button.click()  # the name is taken now
+    assert "already saved" in _text(panel.save_status)
+    panel.overwrite.value = True
+    panel.save_button.click()
+    assert "Saved as" in _text(panel.save_status)
+
+
+def test_stop_mid_training_stops_within_a_step_and_keeps_the_weights(shakespeare_text, tiny_lm):
+    lm = _fresh_tiny(tiny_lm)
+    before = lm.fingerprint
+    panel = TrainingPanel(shakespeare_text[:20_000], model=lm, steps_per_epoch=5000, sample_tokens=0,
+                          measure_speed=False)
+    assert panel.continue_training.value and panel.seq_len.disabled  # the model's own settings are kept
+
+    panel.train_button.click()
+    _until(lambda: sum(e.kind == "step" for e in panel.events) >= 3)
+    panel.stop_button.click()
+    at_click = max(e.step for e in list(panel.events) if e.kind == "step")  # read after: never too low
+    assert panel.wait(60)
+
+    last = max(e.step for e in panel.events if e.kind == "step")
+    assert last <= at_click + 1  # the step running when Stop was pressed is the last
+    assert panel.model is lm and lm.fingerprint != before  # what was trained is kept
+    assert lm.metadata["metrics"]["stopped"] == "stopped"
+    assert panel.progress.bar_style == "warning" and 0 < panel.progress.value < 0.01
+    assert "stopped on request" in _text(panel.status) and "kept" in _text(panel.status)
+    assert lm.generate("ROMEO:", max_tokens=5, seed=0)
+
+
+def test_an_error_during_training_shows_in_the_panel_and_keeps_the_weights(shakespeare_text, tiny_lm, monkeypatch):
+    import jupyter_llm as jl
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(jl.LanguageModel, "evaluate", broken)  # validation, at the end of the epoch
+    lm = _fresh_tiny(tiny_lm)
+    before = lm.fingerprint
+    panel = TrainingPanel(shakespeare_text[:20_000], model=lm, steps_per_epoch=4, sample_tokens=0,
+                          measure_speed=False)
+    panel.train_button.click()
+    assert panel.wait(60)
+
+    assert isinstance(panel.error, RuntimeError)
+    assert panel.progress.bar_style == "danger"
+    assert "RuntimeError: the disk is on fire" in _text(panel.status) and "<details>" in panel.status.value
+    assert "kept" in _text(panel.status)
+    assert panel.model is lm and lm.fingerprint != before
+    assert not panel.train_button.disabled
+
+
+def test_a_new_model_is_kept_when_training_fails(shakespeare_text, monkeypatch):
+    import jupyter_llm as jl
+
+    monkeypatch.setattr(jl.LanguageModel, "evaluate", lambda self, *a, **k: 1 / 0)
+    panel = TrainingPanel(shakespeare_text[:5_000], steps_per_epoch=3, sample_tokens=0, **TINY)
+    assert panel.model is None
+    panel.train_button.click()
+    assert panel.wait(60)
+    assert isinstance(panel.error, ZeroDivisionError)
+    assert panel.model is not None and panel.model.config.rnn_units == 64  # the tiny model, trained 3 steps
+
+
+def test_user_mistakes_get_one_sentence_and_no_run(tmp_path):
+    panel = TrainingPanel(namespace={}, **TINY)
+    panel.train_button.click()
+    assert panel.job is None
+    assert "No text variable is selected" in _text(panel.status)
+
+    panel.source.value = "file"
+    panel.train_button.click()
+    assert panel.job is None and "No file is given" in _text(panel.status)
+
+    panel.source.value = "upload"
+    panel.train_button.click()
+    assert panel.job is None and "No file is uploaded" in _text(panel.status)
+    panel.upload.value = ({"name": "latin1.txt", "type": "text/plain", "size": 2, "content": memoryview(b"\xe9\xe9"),
+                           "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+    panel.train_button.click()
+    assert panel.job is None and "'latin1.txt' is not UTF-8 text" in _text(panel.status)
+
+    panel.source.value = "file"
+    panel.path.value = str(tmp_path / "missing.txt")
+    panel.train_button.click()  # found out by the run itself
+    assert panel.wait(60)
+    assert "No such file" in _text(panel.status) and "<details>" not in panel.status.value
+    assert panel.model is None
+
+    panel.save_button.click()
+    assert "no model to save" in _text(panel.save_status)
+
+
+def test_data_choices_variables_columns_files_and_uploads(tmp_path):
+    pd = pytest.importorskip("pandas")
+    ns = {
+        "poem": "Shall I compare thee to a summer's day?\nThou art more lovely and more temperate.",
+        "title": "short",
+        "lines": ["first line of text", "second line"],
+        "quotes": pd.Series(["to be", "or not to be"], name="q"),
+        "table": pd.DataFrame({"id": [1, 2], "text": ["alpha beta", "gamma delta"]}),
+        "_hidden": "x" * 100,
+        "number": 42,
+    }
+    panel = TrainingPanel(namespace=ns, **TINY)
+    assert [v for _, v in panel.variable.options] == ["lines", "poem", "quotes", "table"]
+    assert panel.column.layout.display == "none"
+
+    panel.variable.value = "table"
+    assert panel.column.layout.display is None and panel.column.value == "text"
+    assert panel._resolve_source()[1] == "text"
+    assert "21 characters" in _text(panel.data_info)
+
+    panel.variable.value = "poem"
+    assert "80 characters" in _text(panel.data_info) and panel.column.layout.display == "none"
+
+    ns["later"] = "a text defined after the panel was opened, long enough"
+    panel.refresh_button.click()  # refreshed on demand
+    assert "later" in [v for _, v in panel.variable.options] and panel.variable.value == "poem"
+
+    (tmp_path / "a.txt").write_text("some text\n" * 10, encoding="utf-8")
+    (tmp_path / "b.txt").write_text("more text\n" * 10, encoding="utf-8")
+    panel.source.value = "file"
+    assert panel.variable.layout.display == "none" and panel.path.layout.display is None
+    panel.path.value = str(tmp_path / "*.txt")
+    assert "200 bytes" in _text(panel.data_info)
+
+    panel.source.value = "upload"
+    panel.upload.value = ({"name": "u.txt", "type": "text/plain", "size": 6, "content": memoryview("héllo!".encode()),
+                           "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
+    source, column, description = panel._resolve_source()
+    assert source == ["héllo!"] and column is None and "u.txt" in description
+
+
+def test_a_path_given_opens_in_file_mode(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("text " * 100, encoding="utf-8")
+    panel = TrainingPanel(path, **TINY)
+    assert panel.source.value == "file" and panel.path.value == str(path)
+
+
+def test_size_presets_show_parameters_and_measured_speed(shakespeare_text):
+    panel = TrainingPanel(shakespeare_text[:20_000], size="tiny", seq_len=16, batch_size=8, steps_per_epoch=0)
+    assert "not measured" in _text(panel.sizes_info)
+    panel._repr_mimebundle_()  # shown: the chosen size is timed in the background, once
+    panel._measure_job.wait(120)
+    est = panel._estimates
+    assert est["tiny"].measured and est["tiny"].tokens_per_second > 0
+    assert est["small"].basis == "scaled from tiny" and est["medium"].parameters > est["small"].parameters
+    assert est["tiny"].parameters > 10_000
+    html = panel.sizes_info.value
+    assert "(measured)" in html and "scaled from tiny" in html and "tokens/s" in html and "≈" in html
+    panel._repr_mimebundle_()
+    assert panel._measure_job.wait(0.1)  # shown again: nothing new is started
+
+    panel.size.value = "small"  # choosing a preset measures it
+    panel._measure_job.wait(120)
+    assert est is not panel._estimates
+    est = panel._estimates
+    assert est["tiny"].measured and est["small"].measured and est["medium"].basis == "scaled from small"
+    assert "jl-chosen\"><td>small" in panel.sizes_info.value

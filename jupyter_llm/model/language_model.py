@@ -60,6 +60,7 @@ class LanguageModel:
         self.name = name
         self._decoder = None
         self._nats = None
+        self._logits = None
 
     @classmethod
     def build(cls, config: ModelConfig, tokenizer: Tokenizer, metadata: dict[str, Any] | None = None) -> "LanguageModel":
@@ -143,7 +144,12 @@ class LanguageModel:
     def logits(self, text: str) -> np.ndarray:
         """The model's next-token logits at every position of ``text``: ``(T, vocab_size)``."""
         ids = self.encode_prompt(text, allow_empty=False)
-        return np.asarray(self.model(ids[None, :], training=False))[0]
+        if self._logits is None:
+            import tensorflow as tf
+
+            self._logits = tf.function(lambda x: self.model(x, training=False),
+                                       input_signature=[tf.TensorSpec([None, None], tf.int32)])
+        return self._logits(ids[None, :]).numpy()[0]
 
     # === Generation ===
 

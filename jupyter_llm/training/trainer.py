@@ -13,6 +13,7 @@ Training is Keras ``fit`` with Adam and gradient clipping. Around it:
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import json
 import math
 import os
@@ -272,6 +273,10 @@ def train(
         except KeyboardInterrupt:
             reason = "interrupted"
             control.keep_better_on_interrupt()
+    # Stopping fit() early leaves its tf.data iterator in a reference cycle; freeing it can
+    # block for seconds. Do it now, while the user waits for training, not later at random.
+    del train_ds
+    gc.collect()
     if control.reason == "nan":
         reason = "nan"
     elif early_stopping and control.best_weights is not None and reason != "interrupted":

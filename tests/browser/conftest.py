@@ -179,7 +179,9 @@ def open_notebook(page, lab: Lab, name: str):
     (The toolbar's idle indicator can show before the kernel has started; running
     cells then would open JupyterLab's "Select Kernel" dialog.)
     """
-    page.goto(lab.url(f"lab/tree/{name}"))
+    # A fresh workspace each time: JupyterLab would otherwise restore the notebooks
+    # earlier tests opened, and one of them could be the current widget.
+    page.goto(lab.url(f"lab/workspaces/t{secrets.token_hex(4)}/tree/{name}?reset"))
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=90_000)
     page.add_style_tag(content=".Toastify { display: none !important; }")  # JupyterLab's news prompt
     page.wait_for_function(KERNEL_READY, timeout=120_000, polling=250)

@@ -44,8 +44,10 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.configurables.append(config)
     _LOADED[id(ipython)] = _Loaded(config, session, magics)
     from ..assistant import register_magics as register_assistant
+    from ..kernel import register_comm
 
     register_assistant(ipython)
+    register_comm(ipython)  # the JupyterLab extension's channel (a no-op outside a kernel)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -54,8 +56,10 @@ def unload_ipython_extension(ipython: Any) -> None:
     if loaded is None:
         return
     from ..assistant import unregister_magics as unregister_assistant
+    from ..kernel import unregister_comm
 
     unregister_assistant(ipython)
+    unregister_comm(ipython)
     manager = ipython.magics_manager
     for m in loaded.magics:
         for kind, table in m.magics.items():

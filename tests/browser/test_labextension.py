@@ -1,0 +1,372 @@
+"""The JupyterLab extension in a real browser, against a real kernel.
+
+One notebook and one page serve the whole module (JupyterLab and TensorFlow
+load once): the tests run in file order and build on each other's kernel.
+Every wait is on a selector or a condition, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import ROOT, open_notebook, run_all_cells, screenshot
+
+NOTEBOOK = "llm_ui.ipynb"
+CORPUS = ROOT.parent / "shared" / "corpora" / "tinyshakespeare.txt"
+EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+TWO_LAYERS = {
+    "version": 1, "tokens": ["a", "b", "c"], "prompt_length": 2, "meta": {},
+    "layers": [{"name": "first", "weights": [[1, 0, 0], [1, 0, 0], [1, 0, 0]]},
+               {"name": "second", "weights": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}],
+}
+
+CELLS = [
+    # Until %load_ext registers the comm target itself (it will), register it here too.
+    "%load_ext jupyter_llm\nfrom jupyter_llm.kernel import register_comm\n_ = register_comm(get_ipython())",
+    "import jupyter_llm as jl\n"
+    f"text = open({json.dumps(str(CORPUS))}, encoding='utf-8').read(30000)\n"
+    "lm = jl.train(text, size='tiny', seq_len=16, batch_size=8, epochs=1, steps_per_epoch=30,\n"
+    "              progress=False, sample_tokens=0, name='ui_tiny', overwrite=True, seed=0)\n"
+    # The bundled model, when this checkout has it, makes the screenshots readable.
+    "try:\n"
+    "    best = jl.load('shakespeare')\n"
+    "except jl.JupyterLLMError:\n"
+    "    best = lm",
+    "best.attention('To be, or not to be, that is the question:')",
+    # A model whose text is markup: it must show as text, never as HTML.
+    "class Evil(type(lm)):\n"
+    "    def stream(self, prompt='', **options):\n"
+    "        yield '<script>alert(1)</script>'\n"
+    "        yield '<img src=x onerror=alert(2)>'\n"
+    "evil = Evil(lm.model, lm.tokenizer, lm.config, lm.metadata)\n"
+    "jl.AttentionMap(['<script>alert(1)</script>', '<img src=x onerror=alert(2)>'], [[1, 0], [0.4, 0.6]])",
+    # A map of two layers, then a payload that is not a map.
+    "from IPython.display import display\n"
+    "from jupyter_llm.display.attention import MIME_TYPE\n"
+    f"display({{MIME_TYPE: {json.dumps(TWO_LAYERS)}}}, raw=True)\n"
+    "display({MIME_TYPE: {'version': 1, 'tokens': ['a'], 'layers': [{'name': 'x', 'weights': [[1, 2]]}]}}, raw=True)",
+]
+
+PANEL = "#jupyter-llm-draft"
+
+
+@pytest.fixture(scope="module")
+def ui(browser, lab):
+    """A page with the test notebook open, every cell run, and a log of dialogs (alerts)."""
+    if not CORPUS.is_file():
+        pytest.skip(f"corpus {CORPUS} is not available")
+    lab.write_notebook(NOTEBOOK, CELLS)
+    # No "get notified about Jupyter news?" toast over the screenshots.
+    news = lab.root.parent / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True, exist_ok=True)
+    news.write_text('{"fetchNews": "false"}')
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.problems = []  # console errors and warnings that name the extension
+    page.on("console", lambda m: page.problems.append(m.text) if m.type in ("error", "warning")
+            and ("jupyter-llm" in m.text or "jupyter_llm" in m.text) else None)
+    open_notebook(page, lab, NOTEBOOK)
+    run_all_cells(page, timeout=240_000)
+    tracebacks = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
+    assert tracebacks.count() == 0, page.locator(".jp-OutputArea").all_inner_texts()
+    yield page
+    context.close()
+
+
+def command(page, cmd: str, args: dict | None = None):
+    return page.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a)", [cmd, args or {}])
+
+
+def open_panel(page):
+    command(page, "jupyter-llm:open-panel")
+    page.wait_for_selector(f"{PANEL} .jp-LLMDraft-status[data-state='ready']")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#jupyter-llm-draft .jp-LLMDraft-model option')]"
+        ".some(o => o.value === 'store:ui_tiny')"
+    )
+
+
+def select_cell(page, index: int, edit: bool = False):
+    page.evaluate(
+        """([i, edit]) => {
+            const nb = window.jupyterapp.shell.currentWidget.content;
+            nb.activeCellIndex = i;
+            nb.mode = edit ? 'edit' : 'command';
+        }""",
+        [index, edit],
+    )
+
+
+def cell_source(page, index: int) -> str:
+    return page.evaluate(
+        "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.sharedModel.getSource()", index
+    )
+
+
+# === Attention renderer ===
+
+def test_attention_output_is_drawn_and_hovering_a_token_changes_the_shading(ui):
+    view = ui.locator(".jp-OutputArea .jp-LLMAttention").first
+    view.wait_for()
+    tokens = view.locator(".jp-LLMAttention-token")
+    assert tokens.count() == len("To be, or not to be, that is the question:")
+    assert view.locator("canvas").count() == 1
+    assert ui.locator(".jupyter-llm-attention-static").count() == 0  # the static fallback is not used here
+
+    def shading():
+        return tokens.evaluate_all("ts => ts.map(t => t.style.backgroundColor)")
+
+    before = shading()  # the last token's attention, shown at first
+    tokens.nth(6).hover()
+    ui.wait_for_function(
+        "() => document.querySelector('.jp-LLMAttention-token.jp-mod-current')?.dataset.index === '6'"
+    )
+    after = shading()
+    assert after != before
+    assert all(s == "" for s in after[7:])  # causal: nothing after token 6 is shaded
+    assert "Token #6" in view.locator(".jp-LLMAttention-status").inner_text()
+
+    # Keyboard: focus a token, arrows move along the text.
+    tokens.nth(2).focus()
+    ui.keyboard.press("ArrowRight")
+    ui.wait_for_function("() => document.activeElement?.dataset?.index === '3'")
+    assert "Token #3" in view.locator(".jp-LLMAttention-status").inner_text()
+    # For the docs: the second "be" chosen by a click, the mouse moved away.
+    tokens.nth(17).click()
+    ui.mouse.move(5, 5)
+    ui.wait_for_function(
+        "() => document.querySelector('.jp-LLMAttention-token.jp-mod-current')?.dataset.index === '17'"
+    )
+    screenshot(ui, "attention_renderer", view)
+
+
+def test_a_layer_selector_for_several_layers_and_a_sentence_for_a_bad_payload(ui):
+    view = ui.locator(".jp-OutputArea .jp-LLMAttention").nth(2)
+    status = view.locator(".jp-LLMAttention-status")
+    assert '"a" (#0) 1.00' in status.inner_text()  # layer "first": everything attends to "a"
+    view.locator(".jp-LLMAttention-layer select").select_option(label="second")
+    ui.wait_for_function("(el) => el.textContent.includes('\"c\" (#2) 1.00')", arg=status.element_handle())
+    assert view.locator(".jp-LLMAttention-text .jp-mod-generated").count() == 1  # the token after the prompt
+    bad = ui.locator(".jp-OutputArea .jp-LLMAttention").nth(3)
+    assert "Cannot show this attention map: Expected layer 0 to hold a 1 x 1 matrix" in bad.inner_text()
+
+
+# === Drafting panel ===
+
+def test_drafting_panel_lists_models_streams_stops_and_inserts(ui):
+    open_panel(ui)
+    panel = ui.locator(PANEL)
+    options = panel.locator(".jp-LLMDraft-model option").evaluate_all("os => os.map(o => o.value)")
+    assert {"store:ui_tiny", "namespace:lm", "namespace:evil", "namespace:best"} <= set(options)
+    panel.locator(".jp-LLMDraft-model").select_option("namespace:best")
+
+    # A long generation: text streams in, then Stop ends it early.
+    panel.locator(".jp-LLMDraft-maxTokens").fill("4000")
+    panel.locator(".jp-LLMDraft-prompt").fill("ROMEO:\n")
+    panel.locator(".jp-LLMDraft-generate").click()
+    output = panel.locator(".jp-LLMDraft-output")
+    ui.wait_for_function(
+        """() => {
+            const o = document.querySelector('#jupyter-llm-draft .jp-LLMDraft-output');
+            return o.dataset.status === 'generating' && o.textContent.length > 20;
+        }"""
+    )
+    ui.wait_for_function(  # still streaming: the text grows while the status says generating
+        """(n) => {
+            const o = document.querySelector('#jupyter-llm-draft .jp-LLMDraft-output');
+            return o.dataset.status === 'generating' && o.textContent.length > n;
+        }""",
+        arg=len(output.text_content()),
+    )
+    panel.locator(".jp-LLMDraft-stop").click()
+    ui.wait_for_selector(f"{PANEL} .jp-LLMDraft-output[data-status='stopped']", timeout=15_000)
+    stopped = output.text_content()
+    assert 20 < len(stopped) < 3000
+    assert "Stopped" in panel.locator(".jp-LLMDraft-stats").inner_text()
+
+    # A shorter one, put into cell 3: at the cursor, then at the end.
+    panel.locator(".jp-LLMDraft-maxTokens").fill("240")
+    panel.locator(".jp-LLMDraft-seed").fill("1")
+    panel.locator(".jp-LLMDraft-generate").click()
+    ui.wait_for_selector(f"{PANEL} .jp-LLMDraft-output[data-status='done']")
+    draft = output.text_content()
+    assert draft
+    select_cell(ui, 2)
+    ui.wait_for_function(
+        "() => document.querySelector('#jupyter-llm-draft .jp-LLMDraft-target').textContent.includes('cell 3')"
+    )
+    ui.mouse.move(700, 500)
+    screenshot(ui, "drafting_panel")
+    before = cell_source(ui, 2)
+    cell = "window.jupyterapp.shell.currentWidget.content.widgets[i].model.sharedModel"
+    source_is = f"([i, s]) => {cell}.getSource() === s"
+    reset = f"([i, s]) => {cell}.setSource(s)"
+    ui.evaluate("(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].editor"
+                ".setCursorPosition({line: 0, column: 0})", 2)
+    panel.locator(".jp-LLMDraft-insert").click()
+    ui.wait_for_function(source_is, arg=[2, draft + before])
+    ui.evaluate(reset, [2, before])
+    panel.locator(".jp-LLMDraft-append").click()
+    ui.wait_for_function(source_is, arg=[2, before + draft])
+    ui.evaluate(reset, [2, before])
+
+
+# === Inline completion ===
+
+def test_inline_completion_shows_ghost_text_that_tab_accepts(ui):
+    command(ui, "notebook:insert-cell-below")
+    command(ui, "notebook:change-cell-to-markdown")
+    index = ui.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
+    command(ui, "notebook:enter-edit-mode")
+    editor = ui.locator(".jp-Notebook .jp-Cell.jp-mod-active .cm-content")
+    editor.wait_for()
+    editor.click()
+    ui.keyboard.type("ROMEO:\nWhat light thro")
+    ghost = ui.locator(".jp-GhostText")
+    ghost.wait_for(timeout=30_000)
+    suggestion = ghost.text_content()
+    assert suggestion
+    screenshot(ui, "inline_completion")
+    ui.keyboard.press("Tab")
+    ui.wait_for_function("([i, s]) => window.jupyterapp.shell.currentWidget.content.widgets[i]"
+                         ".model.sharedModel.getSource().endsWith(s)", arg=[index, suggestion])
+    assert cell_source(ui, index) == "ROMEO:\nWhat light thro" + suggestion
+    ui.keyboard.press("Escape")
+
+    # The setting turns it off and on (palette: "Inline completion with jupyter_llm").
+    toggled = "() => window.jupyterapp.commands.isToggled('jupyter-llm:toggle-inline-completion')"
+    assert ui.evaluate(toggled) is True
+    command(ui, "jupyter-llm:toggle-inline-completion")
+    ui.wait_for_function(f"() => !({toggled})()")
+    command(ui, "jupyter-llm:toggle-inline-completion")
+    ui.wait_for_function(toggled)
+
+
+# === Commands ===
+
+def test_continue_writing_and_show_attention_for_selection(ui):
+    index = ui.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets"
+                        ".findIndex(c => c.model.type === 'markdown')")
+    select_cell(ui, index, edit=True)
+    ui.evaluate("""(i) => {
+        const editor = window.jupyterapp.shell.currentWidget.content.widgets[i].editor;
+        editor.setCursorPosition({line: 0, column: 6});
+    }""", index)
+    # The commands are in the context menu of a cell's editor.
+    ui.locator(".jp-Notebook .jp-Cell.jp-mod-active .jp-Editor").click(button="right")
+    menu = ui.locator(".lm-Menu").last
+    menu.get_by_text("Continue writing with jupyter_llm").wait_for()
+    assert menu.get_by_text("Show attention for selection").is_visible()
+    ui.keyboard.press("Escape")
+    menu.wait_for(state="detached")
+
+    command(ui, "jupyter-llm:continue-writing")
+    ui.wait_for_selector(f"{PANEL} .jp-LLMDraft-output[data-status='done']")
+    assert ui.locator(f"{PANEL} .jp-LLMDraft-prompt").input_value() == "ROMEO:"
+
+    # Show attention for the selected text, in a new tab beside the notebook.
+    ui.evaluate("""(i) => {
+        const editor = window.jupyterapp.shell.currentWidget.content.widgets[i].editor;
+        editor.setSelection({start: {line: 1, column: 0}, end: {line: 1, column: 10}});
+    }""", index)
+    command(ui, "jupyter-llm:show-attention")
+    tokens = ui.locator(".jp-LLMAttentionPanel .jp-LLMAttention-token")
+    tokens.first.wait_for()
+    assert "".join(tokens.all_text_contents()).replace("·", " ") == "What light"
+    close_extra_tabs(ui)
+
+
+def test_a_markdown_file_drafts_with_the_notebook_kernel(ui, lab):
+    (lab.root / "notes.md").write_text("# Notes\n\n")
+    command(ui, "docmanager:open", {"path": "notes.md"})
+    editor = ui.locator(".jp-FileEditor .cm-content")
+    editor.wait_for()
+    panel = ui.locator(PANEL)
+    picker = panel.locator(".jp-LLMDraft-kernelPicker")
+    picker.wait_for()  # a text file has no kernel: the panel offers the running ones
+    assert NOTEBOOK in picker.locator("option:checked").text_content()
+    ui.wait_for_selector(f"{PANEL} .jp-LLMDraft-status[data-state='ready']")
+
+    # Inline completion in the file.
+    ui.evaluate("""() => {
+        const editor = window.jupyterapp.shell.currentWidget.content.editor;
+        editor.setCursorPosition({line: 2, column: 0});
+        editor.focus();
+    }""")
+    ui.keyboard.type("ROMEO:\nBut soft")
+    ghost = ui.locator(".jp-FileEditor .jp-GhostText")
+    ghost.wait_for(timeout=30_000)
+    suggestion = ghost.text_content()
+    ui.keyboard.press("Tab")
+    ui.wait_for_function("(s) => window.jupyterapp.shell.currentWidget.content.model.sharedModel"
+                         ".getSource().endsWith(s)", arg=suggestion)
+
+    # A draft from the panel, inserted at the cursor (the end of the file).
+    panel.locator(".jp-LLMDraft-continue").click()
+    ui.wait_for_selector(f"{PANEL} .jp-LLMDraft-output[data-status='done']")
+    draft = panel.locator(".jp-LLMDraft-output").text_content()
+    source = ui.evaluate("() => window.jupyterapp.shell.currentWidget.content.model.sharedModel.getSource()")
+    assert panel.locator(".jp-LLMDraft-prompt").input_value() == source
+    panel.locator(".jp-LLMDraft-insert").click()
+    ui.wait_for_function("(s) => window.jupyterapp.shell.currentWidget.content.model.sharedModel"
+                         ".getSource() === s", arg=source + draft)
+    close_extra_tabs(ui)
+
+
+def close_extra_tabs(page):
+    """Close every main-area tab but the notebook, which becomes current again."""
+    page.evaluate("""(name) => {
+        const app = window.jupyterapp;
+        let notebook = null;
+        for (const w of [...app.shell.widgets('main')]) {
+            if (w.context?.path === name) { notebook = w; } else { w.dispose(); }
+        }
+        app.shell.activateById(notebook.id);
+    }""", NOTEBOOK)
+    page.wait_for_function("(name) => window.jupyterapp.shell.currentWidget?.context?.path === name", arg=NOTEBOOK)
+
+
+# === Safety ===
+
+def test_markup_from_the_model_shows_as_literal_text(ui):
+    # The attention map of cell 4 has markup tokens.
+    view = ui.locator(".jp-OutputArea .jp-LLMAttention").nth(1)
+    view.wait_for()
+    assert "<script>alert(1)</script>" in view.locator(".jp-LLMAttention-text").text_content()
+    assert view.locator("script, img").count() == 0
+
+    panel = ui.locator(PANEL)
+    panel.locator(".jp-LLMDraft-model").select_option("namespace:evil")
+    panel.locator(".jp-LLMDraft-prompt").fill("<b>prompt</b>")
+    panel.locator(".jp-LLMDraft-generate").click()
+    ui.wait_for_selector(f"{PANEL} .jp-LLMDraft-output[data-status='done']")
+    assert panel.locator(".jp-LLMDraft-output").text_content() == EVIL
+    assert panel.locator("script, img, b").count() == 0
+    assert ui.locator("#jupyter-llm-draft script, .jp-LLMAttention script, .jp-LLMAttention img").count() == 0
+    assert ui.dialogs == []
+    panel.locator(".jp-LLMDraft-model").select_option("namespace:best")
+
+
+# === Kernel restart ===
+
+def test_the_panel_survives_a_kernel_restart_and_offers_to_load_jupyter_llm(ui):
+    panel = ui.locator(PANEL)
+    ui.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
+    ui.wait_for_selector(f"{PANEL} .jp-LLMDraft-status[data-state='not-loaded']", timeout=90_000)
+    load = panel.locator(".jp-LLMDraft-load")
+    load.wait_for()
+    assert "not loaded" in panel.locator(".jp-LLMDraft-loadBox").inner_text()
+    load.click()
+    ui.wait_for_selector(f"{PANEL} .jp-LLMDraft-status[data-state='ready']", timeout=90_000)
+    ui.wait_for_function(
+        "() => [...document.querySelectorAll('#jupyter-llm-draft .jp-LLMDraft-model option')]"
+        ".some(o => o.value === 'store:ui_tiny')"
+    )
+    assert ui.dialogs == []
+    assert ui.problems == []

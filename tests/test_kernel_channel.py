@@ -1,0 +1,221 @@
+"""The kernel channel over a comm: one answer per request, cancel, errors, registration."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import comm as comm_package
+import pytest
+
+from jupyter_llm.kernel import is_registered, register_comm, unregister_comm
+from jupyter_llm.kernel.channel import Channel, Worker
+from jupyter_llm.kernel.models import ModelRegistry
+from jupyter_llm.kernel.protocol import SPEC, TARGET, check_fields
+
+
+class FakeComm:
+    """Records what the channel sends; thread-safe like ipykernel's comm."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+        self.lock = threading.Lock()
+        self.msg_callback = self.close_callback = None
+        self.closed = False
+
+    def send(self, data):
+        with self.lock:
+            self.sent.append(data)
+
+    def on_msg(self, callback):
+        self.msg_callback = callback
+
+    def on_close(self, callback):
+        self.close_callback = callback
+
+    def close(self):
+        self.closed = True
+
+    # --- the front end's side ---
+
+    def deliver(self, data):
+        self.msg_callback({"content": {"comm_id": "c", "data": data}})
+
+    def answers(self, request_id):
+        with self.lock:
+            return [m for m in self.sent if m["id"] == request_id and m["kind"] in ("response", "error")]
+
+    def wait(self, request_id, timeout=60.0, count=1):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.answers(request_id)
+            if len(found) >= count:
+                time.sleep(0.05)  # a second answer would come right after the first
+                return found
+            time.sleep(0.01)
+        raise AssertionError(f"no answer to {request_id} within {timeout} s")
+
+
+def req(rid, name, payload=None):
+    return {"v": 1, "id": rid, "kind": "request", "name": name, "payload": payload or {}}
+
+
+@pytest.fixture
+def setup(tiny_lm):
+    class Slow(type(tiny_lm)):
+        """A model whose stream is slow and endless, to test cancel."""
+
+        def stream(self, prompt="", **options):
+            while True:
+                time.sleep(0.01)
+                yield "x"
+
+    class Broken(type(tiny_lm)):
+        def stream(self, prompt="", **options):
+            raise RuntimeError("the weights fell over")
+
+    slow = Slow(tiny_lm.model, tiny_lm.tokenizer, tiny_lm.config, tiny_lm.metadata)
+    broken = Broken(tiny_lm.model, tiny_lm.tokenizer, tiny_lm.config, tiny_lm.metadata)
+    ns = {"lm": tiny_lm, "slow": slow, "broken": broken}
+    fake = FakeComm()
+    channel = Channel(fake, ModelRegistry(lambda: ns), Worker())
+    return fake, channel
+
+
+def test_quick_requests_are_answered_at_once(setup):
+    fake, _ = setup
+    fake.deliver(req("h", "hello"))
+    fake.deliver(req("l", "list_models"))
+    (hello,), (listing,) = fake.answers("h"), fake.answers("l")
+    assert hello["kind"] == "response" and hello["payload"]["protocol"] == 1
+    assert {m["name"] for m in listing["payload"]["models"]} >= {"lm", "slow", "broken"}
+
+
+def test_generate_sends_events_then_exactly_one_response(setup):
+    fake, _ = setup
+    fake.deliver(req("g", "generate", {"model": "lm", "prompt": "A", "max_tokens": 30, "seed": 1}))
+    (answer,) = fake.wait("g")
+    assert answer["kind"] == "response"
+    events = [m for m in fake.sent if m["id"] == "g" and m["kind"] == "event"]
+    assert events and all(fake.sent.index(e) < fake.sent.index(answer) for e in events)
+    assert "".join(e["payload"]["text"] for e in events) == answer["payload"]["text"]
+    check_fields(answer["payload"], SPEC["requests"]["generate"]["response"], "generate")
+
+
+def test_cancel_stops_a_running_generation(setup):
+    fake, _ = setup
+    fake.deliver(req("g", "generate", {"model": "slow", "prompt": "A"}))
+    deadline = time.monotonic() + 30
+    while not any(m["kind"] == "event" for m in fake.sent) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    fake.deliver(req("c", "cancel", {"id": "g"}))
+    (cancel_answer,) = fake.answers("c")
+    assert cancel_answer["payload"] == {"cancelled": True}
+    (answer,) = fake.wait("g", timeout=10)
+    assert answer["kind"] == "response" and answer["payload"]["cancelled"] is True
+    assert answer["payload"]["text"].startswith("x")
+
+
+def test_cancel_of_an_unknown_request_says_so(setup):
+    fake, _ = setup
+    fake.deliver(req("c", "cancel", {"id": "nothing"}))
+    assert fake.answers("c")[0]["payload"] == {"cancelled": False}
+
+
+@pytest.mark.parametrize("name, payload, code, words", [
+    ("generate", {"model": "nope", "prompt": "A"}, "model_not_found", "no model named 'nope'"),
+    ("generate", {"model": "lm", "prompt": "A", "temperature": 0}, "invalid_argument", "temperature"),
+    ("generate", {"model": "broken", "prompt": "A"}, "internal_error", "RuntimeError: the weights fell over"),
+    ("attention", {"model": "lm", "text": ""}, "invalid_argument", "non-empty"),
+    ("assistant", {"text": "hi"}, "not_implemented", "not part of this version"),
+    ("generate", {"model": "lm"}, "invalid_argument", "Missing field prompt"),
+    ("teleport", {}, "unknown_request", "Unknown request 'teleport'"),
+])
+def test_errors_answer_the_request_once(setup, name, payload, code, words):
+    fake, _ = setup
+    fake.deliver(req("e", name, payload))
+    (answer,) = fake.wait("e")
+    assert answer["kind"] == "error" and answer["name"] == name
+    assert answer["payload"]["code"] == code
+    assert words in answer["payload"]["message"]
+    assert "Traceback" not in answer["payload"]["message"]
+
+
+def test_a_malformed_message_is_answered_without_an_id(setup):
+    fake, _ = setup
+    fake.deliver("hello?")
+    fake.deliver({"v": 1, "kind": "request", "name": "hello"})
+    assert [m["payload"]["code"] for m in fake.sent] == ["invalid_message", "invalid_message"]
+    assert all(m["id"] == "" and m["kind"] == "error" for m in fake.sent)
+
+
+def test_a_duplicate_id_of_a_running_request_is_refused(setup):
+    fake, channel = setup
+    fake.deliver(req("g", "generate", {"model": "slow", "prompt": "A"}))
+    fake.deliver(req("g", "generate", {"model": "slow", "prompt": "A"}))
+    channel.cancel("g")
+    answers = fake.wait("g", count=2)
+    assert sorted(a["kind"] for a in answers) == ["error", "response"]
+
+
+def test_every_request_of_a_burst_gets_one_answer(setup):
+    fake, _ = setup
+    ids = []
+    for i in range(12):
+        name, payload = [("hello", {}), ("list_models", {}),
+                         ("complete", {"model": "lm", "text": "ROMEO:"}),
+                         ("generate", {"model": "lm", "prompt": "A", "max_tokens": 5}),
+                         ("attention", {"model": "lm", "text": "abc"}),
+                         ("generate", {"model": "zzz", "prompt": "A"})][i % 6]
+        fake.deliver(req(f"r{i}", name, payload))
+        ids.append(f"r{i}")
+    for rid in ids:
+        assert len(fake.wait(rid)) == 1
+
+
+def test_closing_the_comm_stops_work_and_sends_nothing_more(setup):
+    fake, channel = setup
+    fake.deliver(req("g", "generate", {"model": "slow", "prompt": "A"}))
+    time.sleep(0.2)
+    fake.close_callback({})
+    count = len(fake.sent)
+    time.sleep(0.3)
+    assert channel.closed and len(fake.sent) == count
+
+
+# === Registration ===
+
+def fake_shell():
+    manager = comm_package.base_comm.CommManager()
+    return SimpleNamespace(kernel=SimpleNamespace(comm_manager=manager), user_ns={})
+
+
+def test_register_comm_is_idempotent_and_reversible():
+    shell = fake_shell()
+    manager = shell.kernel.comm_manager
+    assert register_comm(shell) is True
+    target = manager.targets[TARGET]
+    assert register_comm(shell) is True
+    assert manager.targets[TARGET] == target and is_registered(shell)
+    unregister_comm(shell)
+    assert TARGET not in manager.targets and not is_registered(shell)
+    unregister_comm(shell)  # a second time does nothing
+
+
+def test_register_comm_outside_a_kernel_does_nothing():
+    assert register_comm(SimpleNamespace(user_ns={})) is False
+
+
+def test_the_target_answers_the_hello_sent_with_comm_open(tiny_lm):
+    shell = fake_shell()
+    shell.user_ns["lm"] = tiny_lm
+    register_comm(shell)
+    fake = FakeComm()
+    shell.kernel.comm_manager.targets[TARGET](fake, {"content": {"data": req("h", "hello")}})
+    (hello,) = fake.answers("h")
+    assert hello["payload"]["protocol"] == 1
+    fake.deliver(req("l", "list_models"))
+    assert [m["name"] for m in fake.answers("l")[0]["payload"]["models"] if m["source"] == "namespace"] == ["lm"]
+    unregister_comm(shell)
+    assert fake.closed

@@ -1,0 +1,161 @@
+"""Request handlers of the kernel channel, called directly (no comm, no kernel)."""
+
+from __future__ import annotations
+
+import pytest
+
+import jupyter_llm as jl
+from jupyter_llm.kernel import handlers
+from jupyter_llm.kernel.handlers import Context
+from jupyter_llm.kernel.models import ModelRegistry
+from jupyter_llm.kernel.protocol import SPEC, ProtocolError, check_fields
+
+
+class Recorder:
+    """A Context whose events are recorded and which cancels after ``cancel_after`` events."""
+
+    def __init__(self, ns: dict, cancel_after: int | None = None) -> None:
+        self.events: list[tuple[str, dict]] = []
+        self.cancel_after = cancel_after
+        self.ctx = Context(ModelRegistry(lambda: ns), self.emit, self.cancelled)
+
+    def emit(self, name: str, payload: dict) -> None:
+        check_fields(payload, SPEC["events"][name], name)
+        self.events.append((name, payload))
+
+    def cancelled(self) -> bool:
+        return self.cancel_after is not None and len(self.events) >= self.cancel_after
+
+
+def call(name: str, payload: dict, rec: Recorder) -> dict:
+    reply = handlers.HANDLERS[name](payload, rec.ctx)
+    check_fields(reply, SPEC["requests"][name]["response"], f"the {name} response")  # matches the spec
+    return reply
+
+
+@pytest.fixture
+def ns(tiny_lm):
+    return {"lm": tiny_lm, "x": 1, "_private": tiny_lm}
+
+
+def test_hello_reports_versions(ns):
+    reply = call("hello", {}, Recorder(ns))
+    assert reply["protocol"] == 1
+    assert reply["version"] == jl.__version__
+    assert set(reply["requests"]) == set(SPEC["requests"])
+
+
+def test_list_models_lists_variables_and_saved_models(ns, tiny_lm):
+    tiny_lm.save("saved_tiny")
+    models = call("list_models", {}, Recorder(ns))["models"]
+    by_name = {(m["name"], m["source"]): m for m in models}
+    assert ("lm", "namespace") in by_name and ("saved_tiny", "store") in by_name
+    assert ("_private", "namespace") not in by_name and ("x", "namespace") not in by_name
+    for m in models:
+        check_fields(m, SPEC["shapes"]["model_info"], "model_info")
+    assert by_name[("lm", "namespace")]["parameters"] == tiny_lm.num_parameters
+    assert by_name[("saved_tiny", "store")]["tokenizer"] == "char"
+
+
+def test_list_models_of_an_empty_kernel_lists_only_bundled_models(jl_home):
+    models = call("list_models", {}, Recorder({}))["models"]
+    assert [m["name"] for m in models] == [m.name for m in jl.list_models() if m.bundled]
+    assert all(m["source"] == "bundled" for m in models)
+
+
+def test_generate_streams_chunks_that_add_up_to_the_text(ns, tiny_lm):
+    rec = Recorder(ns)
+    reply = call("generate", {"model": "lm", "prompt": "ROMEO:", "max_tokens": 40, "seed": 3}, rec)
+    assert not reply["cancelled"] and reply["model"] == "lm"
+    assert rec.events and all(name == "chunk" for name, _ in rec.events)
+    assert "".join(p["text"] for _, p in rec.events) == reply["text"]
+    assert reply["text"] == tiny_lm.generate("ROMEO:", max_tokens=40, seed=3)
+
+
+def test_generate_from_a_saved_model(ns, tiny_lm):
+    tiny_lm.save("saved_tiny")
+    reply = call("generate", {"model": "saved_tiny", "source": "store", "prompt": "A", "max_tokens": 5,
+                              "seed": 0}, Recorder(ns))
+    assert reply["text"] == tiny_lm.generate("A", max_tokens=5, seed=0)
+
+
+def test_generate_stops_when_cancelled_and_keeps_the_text(ns, monkeypatch):
+    monkeypatch.setattr(handlers, "CHUNK_INTERVAL", 0.0)  # one event per token
+    rec = Recorder(ns, cancel_after=3)
+    reply = call("generate", {"model": "lm", "prompt": "A", "max_tokens": 200, "seed": 0}, rec)
+    assert reply["cancelled"]
+    assert len(rec.events) == 3
+    assert reply["text"] == "".join(p["text"] for _, p in rec.events)
+
+
+def test_generate_reports_unknown_symbols_as_warnings(ns):
+    reply = call("generate", {"model": "lm", "prompt": "\u2603 snow", "max_tokens": 3, "seed": 0}, Recorder(ns))
+    assert any("never seen in training" in w for w in reply["warnings"])
+
+
+@pytest.mark.parametrize("payload, error, message", [
+    ({"model": "nope", "prompt": "A"}, jl.ModelNotFoundError, "There is no model named 'nope'. Expected one of: lm"),
+    ({"model": "lm", "source": "store", "prompt": "A"}, jl.ModelNotFoundError, "among the store models"),
+    ({"model": "lm", "source": "cloud", "prompt": "A"}, jl.InvalidArgumentError, "source"),
+    ({"model": "lm", "prompt": "A", "max_tokens": 0}, jl.InvalidArgumentError, "from 1 to 4000"),
+    ({"model": "lm", "prompt": "A", "temperature": -1.0}, jl.InvalidArgumentError, "temperature"),
+    ({"model": "lm", "prompt": "A", "stop": [""]}, jl.InvalidArgumentError, "non-empty strings"),
+    ({"model": "lm", "prompt": "A" * 5000}, jl.PromptTooLongError, "at most"),
+])
+def test_generate_errors_are_one_sentence(ns, payload, error, message):
+    with pytest.raises(error, match=None) as info:
+        handlers.generate(payload, Recorder(ns).ctx)
+    assert message in str(info.value)
+
+
+def test_attention_returns_the_mime_payload(ns, tiny_lm):
+    reply = call("attention", {"model": "lm", "text": "To be or not"}, Recorder(ns))
+    att = reply["attention"]
+    assert att == tiny_lm.attention("To be or not").to_dict()
+    assert att["version"] == 1 and len(att["layers"][0]["weights"]) == len(att["tokens"]) == 12
+
+
+@pytest.mark.parametrize("text, message", [("", "non-empty"), ("a" * 1000, "at most 400 tokens")])
+def test_attention_refuses_empty_or_long_text(ns, text, message):
+    with pytest.raises(jl.InvalidArgumentError, match=message):
+        handlers.attention({"model": "lm", "text": text}, Recorder(ns).ctx)
+
+
+def test_complete_is_short_and_stops_before_a_blank_line(ns):
+    rec = Recorder(ns)
+    for seed_text in ["ROMEO:\nI will", "First Citizen:\n", "a\n"]:
+        reply = call("complete", {"model": "lm", "text": seed_text, "max_tokens": 60, "temperature": 1.0}, rec)
+        assert "\n\n" not in reply["text"]
+        assert len(reply["text"]) <= 60
+    assert rec.events == []  # completions do not stream
+
+
+def test_complete_of_blank_text_is_empty_without_a_model(jl_home):
+    assert call("complete", {"model": "missing", "text": "  \n"}, Recorder({}))["text"] == ""
+
+
+def test_complete_can_be_cancelled(ns):
+    rec = Recorder(ns, cancel_after=0)  # cancelled before it starts
+    assert call("complete", {"model": "lm", "text": "ROMEO:"}, rec) == {"text": "", "cancelled": True}
+
+
+def test_assistant_is_not_implemented_yet(ns):
+    with pytest.raises(ProtocolError) as info:
+        handlers.assistant({"text": "hi"}, Recorder(ns).ctx)
+    assert info.value.code == "not_implemented"
+
+
+def test_registry_caches_loaded_models(ns, tiny_lm):
+    tiny_lm.save("saved_tiny")
+    registry = ModelRegistry(lambda: {})
+    first = registry.get("saved_tiny")
+    assert registry.get("saved_tiny") is first
+    tiny_lm.save("saved_tiny", overwrite=True)  # a new version on disk is loaded again
+    assert registry.get("saved_tiny") is not first
+
+
+def test_a_variable_shadows_a_saved_model_of_the_same_name(ns, tiny_lm):
+    tiny_lm.save("lm")
+    registry = ModelRegistry(lambda: ns)
+    assert registry.get("lm") is tiny_lm
+    assert registry.get("lm", "store") is not tiny_lm

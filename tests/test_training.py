@@ -243,3 +243,18 @@ def test_resume_without_checkpoint_continues_the_saved_model(shakespeare_text, j
     resumed = jl.train(text, name="saved", epochs=2, steps_per_epoch=2, resume=True, **TINY)
     assert [h["epoch"] for h in resumed.metadata["history"]] == [1, 2]
     assert resumed.config.to_dict() == first.config.to_dict()
+
+
+def test_streamed_corpus_trains_several_epochs_without_keras_warnings(tmp_path, monkeypatch, shakespeare_text):
+    import warnings
+
+    path = tmp_path / "big.txt"
+    path.write_text(shakespeare_text[:8000], encoding="utf-8")
+    monkeypatch.setenv("JUPYTER_LLM_STREAM_THRESHOLD", "1000")
+    events = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lm = jl.train(path, epochs=2, on_progress=events.append, **TINY)
+    assert [e.epoch for e in events if e.kind == "epoch_end"] == [1, 2]
+    assert lm.metadata["metrics"]["stopped"] == "completed"
+    assert not [w for w in caught if "ran out of data" in str(w.message)]

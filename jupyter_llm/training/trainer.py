@@ -19,6 +19,7 @@ import math
 import os
 import threading
 import time
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterable
@@ -267,8 +268,11 @@ def train(
     reason = "completed"
     if initial_epoch < epochs:
         try:
-            lm.model.fit(train_ds, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
-                         callbacks=callbacks, verbose=0, shuffle=False)
+            with warnings.catch_warnings():
+                # A streamed corpus has no known length: Keras warns at the end of every epoch.
+                warnings.filterwarnings("ignore", message="Your input ran out of data")
+                lm.model.fit(train_ds, epochs=epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
+                             callbacks=callbacks, verbose=0, shuffle=False)
             reason = control.reason or "completed"
         except KeyboardInterrupt:
             reason = "interrupted"

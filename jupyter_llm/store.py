@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 FORMAT = "jupyter_llm.model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+WEIGHTS = "model.weights.h5"
 _NAME = re.compile(r"^[A-Za-z0-9_\-\u0080-\uffff][A-Za-z0-9_.\-\u0080-\uffff]{0,127}$")
 
 
@@ -224,6 +225,32 @@ def _not_found_message(path_or_name: Any) -> str:
         return (f"No model named '{path_or_name}' in the model store ({models_dir()}). "
                 f"Expected one of the saved models: {available}.")
     return f"No model at '{path_or_name}'. Expected a folder saved by LanguageModel.save."
+
+
+# === Keras weights as bytes ===
+
+def weights_to_bytes(model: Any) -> bytes:
+    """A Keras model's weights as the bytes of a ``.weights.h5`` file (arrays only, no code)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, WEIGHTS)
+        model.save_weights(path)
+        return Path(path).read_bytes()
+
+
+def load_weights_from(model: Any, files: dict[str, bytes], folder: Any, writer: str) -> None:
+    """Read ``files[WEIGHTS]`` into ``model``; a missing or unreadable file is a CorruptModelError."""
+    if WEIGHTS not in files:
+        raise CorruptModelError(f"'{folder}' has no {WEIGHTS}. Expected a model written by {writer}.")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, WEIGHTS)
+        Path(path).write_bytes(files[WEIGHTS])
+        try:
+            model.load_weights(path)
+        except Exception as e:  # h5py/keras raise many types for a bad file
+            raise CorruptModelError(
+                f"'{folder}/{WEIGHTS}' could not be read as the weights of this model ({type(e).__name__}). "
+                "Expected the weights saved with its config."
+            ) from None
 
 
 # === Public API ===

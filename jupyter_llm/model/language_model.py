@@ -9,12 +9,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import hashlib
-import io
 import json
 import math
 import os
 import platform
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Iterator
@@ -30,7 +28,7 @@ from ..generation.sampling import SamplingOptions
 from ..text.sources import TextSource
 from ..text.tokenizers import Tokenizer
 
-WEIGHTS = "model.weights.h5"
+WEIGHTS = store.WEIGHTS
 
 
 class UnknownSymbolWarning(UserWarning):
@@ -324,10 +322,7 @@ class LanguageModel:
         target = store.resolve(path_or_name)
         if target.exists() and not overwrite:
             store.write_bundle(target, {}, overwrite=False)  # raises the standard error
-        with tempfile.TemporaryDirectory() as tmp:
-            weights_path = os.path.join(tmp, WEIGHTS)
-            self._weights_only_model().save_weights(weights_path)
-            weights = Path(weights_path).read_bytes()
+        weights = store.weights_to_bytes(self._weights_only_model())
         metadata = {**self.metadata, **self._versions(), "parameters": self.num_parameters,
                     "tokenizer": self.tokenizer.kind, "fingerprint": self.fingerprint}
         metadata.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
@@ -373,18 +368,7 @@ class LanguageModel:
         from .backbone import build_model
 
         model = build_model(config)
-        if WEIGHTS not in files:
-            raise CorruptModelError(f"'{folder}' has no {WEIGHTS}. Expected a model written by jupyter_llm.")
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, WEIGHTS)
-            Path(path).write_bytes(files[WEIGHTS])
-            try:
-                model.load_weights(path)
-            except Exception as e:  # h5py/keras raise many types for a bad file
-                raise CorruptModelError(
-                    f"'{folder}/{WEIGHTS}' could not be read as the weights of this model ({type(e).__name__}). "
-                    "Expected the weights saved with its config."
-                ) from None
+        store.load_weights_from(model, files, folder, writer="jupyter_llm")
         return cls(model, tokenizer, config, metadata, name=folder.name)
 
     @staticmethod

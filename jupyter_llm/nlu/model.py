@@ -18,7 +18,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from .tokenize import Token, tokenize
 
 __all__ = ["IntentSlotModel", "Vocab", "nlu_models_dir", "resolve"]
 
-WEIGHTS = "model.weights.h5"
+WEIGHTS = store.WEIGHTS
 KIND = "intent_slot"
 PAD, UNK = 0, 1
 
@@ -322,10 +321,7 @@ class IntentSlotModel:
         target = resolve(path_or_name)
         if target.exists() and not overwrite:
             store.write_bundle(target, {}, overwrite=False)  # raises the standard error
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, WEIGHTS)
-            self.network.save_weights(path)
-            weights = Path(path).read_bytes()
+        weights = store.weights_to_bytes(self.network)
         metadata = {**self.metadata, "kind": KIND, "saved": _now(), "parameters": self.num_parameters,
                     "versions": _versions()}
         files = {
@@ -361,16 +357,7 @@ class IntentSlotModel:
                                     "Expected files saved together.")
         metadata = store.read_json(files, "metadata.json", folder)
         network = _build_network(config)
-        if WEIGHTS not in files:
-            raise CorruptModelError(f"'{folder}' has no {WEIGHTS}. Expected a model written by IntentSlotModel.save.")
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, WEIGHTS)
-            Path(path).write_bytes(files[WEIGHTS])
-            try:
-                network.load_weights(path)
-            except Exception as e:  # h5py/keras raise many types for a bad file
-                raise CorruptModelError(f"'{folder}/{WEIGHTS}' could not be read as the weights of this model "
-                                        f"({type(e).__name__}). Expected the weights saved with its config.") from None
+        store.load_weights_from(network, files, folder, writer="IntentSlotModel.save")
         return cls(network, vocab, config, metadata, name=folder.name)
 
 

@@ -84,7 +84,7 @@ __all__ = [
 
 
 #: Subpackages reachable as attributes (``jl.nlu``) without being imported up front.
-_SUBMODULES = {"nlu", "assistant", "widgets", "magics"}
+_SUBMODULES = {"nlu", "assistant", "widgets", "magics", "datasets"}
 
 
 def __getattr__(name: str) -> Any:

@@ -24,6 +24,10 @@ SIZES: dict[str, dict[str, Any]] = {
 }
 
 
+#: Learning-rate schedules of :func:`jupyter_llm.train`.
+LR_SCHEDULES = ("constant", "cosine")
+
+
 @dataclass
 class ModelConfig:
     """Everything needed to rebuild a :class:`~jupyter_llm.LanguageModel`.
@@ -49,6 +53,7 @@ class ModelConfig:
     batch_size: int = 64
     learning_rate: float = 3e-3  # Adam; higher than usual, GRUs are stable with clipping
     clipnorm: float = 1.0  # gradient clipping keeps early GRU training from blowing up
+    lr_schedule: str = "constant"  # or "cosine": decay to 5% of learning_rate over the run
     seed: int | None = None
 
     extra: dict[str, Any] = field(default_factory=dict)
@@ -73,6 +78,8 @@ class ModelConfig:
             raise invalid("learning_rate", "a number > 0", self.learning_rate)
         if not float(self.clipnorm) > 0:
             raise invalid("clipnorm", "a number > 0", self.clipnorm)
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise invalid("lr_schedule", f"one of {', '.join(map(repr, LR_SCHEDULES))}", self.lr_schedule)
 
     @property
     def window(self) -> int:

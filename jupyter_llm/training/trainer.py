@@ -240,8 +240,15 @@ def train(
             lm = LanguageModel.build(cfg, tok)
         elif strategy is not None:
             raise invalid("strategy", "None when training an existing model further", strategy)
+        learning_rate: Any = cfg.learning_rate
+        if cfg.lr_schedule == "cosine":
+            learning_rate = keras.optimizers.schedules.CosineDecay(
+                cfg.learning_rate, decay_steps=max(1, est_steps * epochs), alpha=0.05)
+        optimizer = keras.optimizers.Adam(learning_rate, clipnorm=cfg.clipnorm)
+        if initial_epoch and cfg.lr_schedule != "constant":
+            optimizer.iterations.assign(est_steps * initial_epoch)  # a resumed run goes on down the schedule
         lm.model.compile(
-            optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm),
+            optimizer=optimizer,
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             jit_compile=jit_compile,
         )

@@ -25,7 +25,10 @@ OUT = ROOT / "jupyter_llm" / "models"
 
 #: name -> (corpus, train() arguments, sample prompt)
 RECIPES = {
-    "shakespeare": ("tinyshakespeare.txt", dict(size="small", epochs=12), "ROMEO:\n"),
+    # One GRU of 512 with dropout and a cosine learning rate: 1.19M parameters, about 4.8 MB.
+    "shakespeare": ("tinyshakespeare.txt",
+                    dict(size="small", epochs=20, embedding_dim=128, rnn_units=512, attention_dim=128,
+                         dropout=0.25, lr_schedule="cosine"), "ROMEO:\n"),
     "tang-poetry": ("tang_poetry.txt", dict(size="small", epochs=4, seq_len=64, max_vocab=3000), "春眠不觉晓，"),
 }
 

@@ -68,18 +68,36 @@ def bundled_dir() -> Path:
     return Path(__file__).resolve().parent / "models"
 
 
-def locate(path_or_name: str | os.PathLike) -> Path:
-    """The folder to read a model from: a path, a name in the user's store, or a bundled model."""
+#: Which of two models of the same name a name means: the bundled one unless the user asks.
+PREFER = ("bundled", "user")
+
+
+def locate(path_or_name: str | os.PathLike, prefer: str = "bundled") -> Path:
+    """The folder to read a model from: a path, a bundled model, or a name in the user's store.
+
+    A name that is both a bundled model and one of the user's means the bundled
+    one: the defaults stay what the documentation says they are. ``prefer="user"``
+    asks for the user's model instead. Either way, a name only one of them has
+    means that one.
+    """
+    if prefer not in PREFER:
+        raise invalid("prefer", "'bundled' or 'user'", prefer)
     folder = resolve(path_or_name)
-    if isinstance(path_or_name, str) and is_name(path_or_name) and not folder.exists():
+    if isinstance(path_or_name, str) and is_name(path_or_name):
         bundled = bundled_dir() / path_or_name
-        if (bundled / MANIFEST).is_file():
+        if (bundled / MANIFEST).is_file() and (prefer == "bundled" or not folder.exists()):
             return bundled
     return folder
 
 
-def is_bundled(path_or_name: str | os.PathLike) -> bool:
-    return locate(path_or_name).parent == bundled_dir()
+def is_bundled_name(name: Any) -> bool:
+    """Whether a model of this name is shipped with jupyter_llm."""
+    return isinstance(name, str) and is_name(name) and (bundled_dir() / name / MANIFEST).is_file()
+
+
+def is_bundled(path_or_name: str | os.PathLike, prefer: str = "bundled") -> bool:
+    """Whether ``path_or_name`` (looked up as :func:`locate` does) is a bundled model."""
+    return locate(path_or_name, prefer).parent == bundled_dir()
 
 
 def resolve(path_or_name: str | os.PathLike) -> Path:
@@ -164,9 +182,9 @@ def _recover(target: Path) -> None:
 
 # === Reading ===
 
-def read_bundle(path_or_name: str | os.PathLike) -> dict[str, bytes]:
-    """Read and verify every file of a saved model."""
-    folder = locate(path_or_name)
+def read_bundle(path_or_name: str | os.PathLike, prefer: str = "bundled") -> dict[str, bytes]:
+    """Read and verify every file of a saved model (found as :func:`locate` finds it)."""
+    folder = locate(path_or_name, prefer)
     if not folder.exists() and folder.parent.is_dir():
         _recover(folder)
     if not folder.exists():
@@ -273,10 +291,12 @@ class ModelInfo:
 
 
 def list_models() -> list[ModelInfo]:
-    """The models saved in the user's store, then the bundled ones not shadowed by them."""
-    user = _list_folder(models_dir(), bundled=False)
-    taken = {m.name for m in user}
-    return user + [m for m in _list_folder(bundled_dir(), bundled=True) if m.name not in taken]
+    """The models saved in the user's store, then the bundled ones.
+
+    A user's model may share its name with a bundled one; both are listed (see
+    :func:`locate` for which one a name means).
+    """
+    return _list_folder(models_dir(), bundled=False) + _list_folder(bundled_dir(), bundled=True)
 
 
 def _list_folder(root: Path, bundled: bool) -> list[ModelInfo]:
@@ -298,10 +318,10 @@ def _list_folder(root: Path, bundled: bool) -> list[ModelInfo]:
 
 
 def delete_model(path_or_name: str | os.PathLike) -> None:
-    """Delete a saved model (a store name or a model folder)."""
+    """Delete a saved model (a name in the user's store or a model folder); bundled models are read-only."""
     folder = resolve(path_or_name)
     if not (folder / MANIFEST).is_file():
-        if is_bundled(path_or_name):
+        if is_bundled_name(path_or_name):
             raise invalid("name", "a model of your own; bundled models are read-only", path_or_name)
         raise ModelNotFoundError(_not_found_message(path_or_name))
     trash = folder.parent / f".{folder.name}.deleted-{uuid.uuid4().hex[:8]}"
@@ -309,8 +329,12 @@ def delete_model(path_or_name: str | os.PathLike) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
-def load(path_or_name: str | os.PathLike) -> "LanguageModel":
-    """Load a model saved by :meth:`LanguageModel.save` (by store name or path)."""
+def load(path_or_name: str | os.PathLike, prefer: str = "bundled") -> "LanguageModel":
+    """Load a model saved by :meth:`LanguageModel.save`: by name (bundled or saved) or folder path.
+
+    ``prefer="user"`` loads your own model when it has the name of a bundled one
+    (by default the bundled one is loaded).
+    """
     from .model.language_model import LanguageModel
 
-    return LanguageModel.load(path_or_name)
+    return LanguageModel.load(path_or_name, prefer=prefer)

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from .. import store
 from ..errors import ModelNotFoundError, invalid
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,7 +83,11 @@ class ModelRegistry:
             value = self._namespace().get(name)
             if is_language_model(value):
                 return value
-        if source in (None, "store", "bundled"):
+        if source is None and store.is_name(name):
+            folder = store.locate(name)  # a bundled model before a saved one of the same name, as everywhere
+            if (folder / store.MANIFEST).is_file():
+                return self._load(folder)
+        elif source in ("store", "bundled"):
             for m in jl.list_models():
                 if m.name == name and (source is None or (source == "bundled") == m.bundled):
                     return self._load(Path(m.path))

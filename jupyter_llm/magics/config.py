@@ -28,6 +28,12 @@ class JupyterLLM(Configurable):
              "or the name of a variable holding a LanguageModel. `%llm use NAME` sets it.",
     ).tag(config=True)
 
+    prefer_user_models = Bool(
+        False,
+        help="When one of your saved models has the name of a bundled model (such as 'shakespeare'), "
+             "use yours. False: the name means the bundled model; yours stays reachable by its folder path.",
+    ).tag(config=True)
+
     max_tokens = Int(200, help="Tokens to generate when -n/--max-tokens is not given.").tag(config=True)
 
     temperature = Float(1.0, help="Sampling temperature when -t/--temperature is not given (> 0).").tag(config=True)

@@ -199,7 +199,7 @@ class LLMMagics(Magics):
     def _load(self, rest: str) -> None:
         args = self._parse(self._load, rest)
         with user_errors():
-            folder = store.locate(args.path)  # a path, a name in the store, or a bundled model
+            folder = store.locate(args.path, self.session.prefer)  # a path, a bundled or saved model
             if store.is_name(args.path) and not folder.exists():
                 store.read_bundle(args.path)  # the standard "no such model" error, listing the saved ones
         lm = self.session.load(folder)

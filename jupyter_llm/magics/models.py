@@ -3,8 +3,9 @@
 ``-m NAME`` is looked up in this order:
 
 1. a variable of the user namespace holding a ``LanguageModel``;
-2. a model saved in the store under that name, or a model folder at that path;
-3. a model bundled with jupyter_llm (:func:`bundled_model`).
+2. a model bundled with jupyter_llm, or saved in the store, under that name
+   (when both exist, the bundled one unless ``JupyterLLM.prefer_user_models``);
+3. a model folder at that path.
 
 Without ``-m`` the *current* model is used: the last one ``%llm train`` made
 (unsaved), else ``JupyterLLM.default_model`` (set by ``%llm use``, ``%llm load``,
@@ -75,6 +76,11 @@ class ModelSession:
         config.observe(self._default_changed, names="default_model")
 
     @property
+    def prefer(self) -> str:
+        """Which of a bundled and a saved model of the same name a name means (``store.locate``)."""
+        return "user" if self.config.prefer_user_models else "bundled"
+
+    @property
     def namespace(self) -> Mapping[str, Any]:
         return self._namespace()
 
@@ -97,14 +103,15 @@ class ModelSession:
         if is_language_model(value):
             return Resolved(value, spec, "variable")
         try:
-            if store.exists(spec):
-                origin = "store" if store.is_name(spec) else "path"
-                return Resolved(self.load(store.resolve(spec)), spec, origin)
+            if store.is_name(spec):
+                folder = store.locate(spec, self.prefer)
+                if (folder / store.MANIFEST).is_file():
+                    origin = "bundled" if folder.parent == store.bundled_dir() else "store"
+                    return Resolved(self.load(folder), spec, origin)
+            elif store.exists(spec):
+                return Resolved(self.load(store.resolve(spec)), spec, "path")
         except JupyterLLMError as e:  # a malformed name
             raise UsageError(str(e)) from None
-        bundled = bundled_model(spec) if store.is_name(spec) else None
-        if bundled is not None:
-            return Resolved(self.load(bundled), spec, "bundled")
         if value is not None:
             raise UsageError(
                 f"{option} {spec} names a variable of type {type(value).__name__}, not a LanguageModel. "

@@ -335,6 +335,12 @@ class LanguageModel:
         }
         folder = store.write_bundle(target, files, overwrite=overwrite)
         self.metadata = metadata
+        if store.is_bundled_name(path_or_name):
+            warnings.warn(
+                f"Saved as '{path_or_name}' in your model store, but a bundled model has that name too: "
+                f"jl.load('{path_or_name}') still loads the bundled one. Load yours with "
+                f"jl.load('{path_or_name}', prefer='user'), or save it under another name.",
+                UserWarning, stacklevel=2)
         if (isinstance(path_or_name, str) and store.is_name(path_or_name)) or self.name is None:
             self.name = folder.name
         return folder
@@ -350,10 +356,15 @@ class LanguageModel:
         return clone
 
     @classmethod
-    def load(cls, path_or_name: str | os.PathLike) -> "LanguageModel":
-        """Load a model saved by :meth:`save`. Runs no code from the files."""
-        files = store.read_bundle(path_or_name)
-        folder = store.locate(path_or_name)
+    def load(cls, path_or_name: str | os.PathLike, prefer: str = "bundled") -> "LanguageModel":
+        """Load a model saved by :meth:`save`. Runs no code from the files.
+
+        ``path_or_name`` is a folder, or a name: a bundled model or one in your
+        store. When both have the name, the bundled one is loaded unless
+        ``prefer="user"``.
+        """
+        files = store.read_bundle(path_or_name, prefer)
+        folder = store.locate(path_or_name, prefer)
         try:
             config = ModelConfig.from_dict(store.read_json(files, "config.json", folder))
         except (TypeError, ValueError) as e:

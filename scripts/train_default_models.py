@@ -2,11 +2,21 @@
 
     python scripts/train_default_models.py                  # every model
     python scripts/train_default_models.py shakespeare      # one of them
+    python scripts/train_default_models.py assistant-nlu mood   # the assistant's two NLU models
 
 Each model is trained with a fixed seed and a fixed number of epochs, so a run
 on the same machine and versions gives the same model. The results (time,
 validation loss, a sample) are printed as JSON and appended to
 ``bench/results/default_models.jsonl``; docs/benchmarks.md records them.
+
+The assistant's NLU targets (``assistant-nlu``, ``mood``) train the intent and
+slot model and the mood model exactly as ``%assistant`` would on first use
+(nothing taught; every epoch, no time limit) and write them into
+``jupyter_llm/assistant/models/``, each recording the fingerprint of the
+examples and settings it was trained for. Before that, the same recipe is
+trained on 80% of each intent's examples and scored on the other 20% (the
+held-out accuracy recorded). Run them after editing the examples in
+``jupyter_llm/assistant/data`` or the settings in ``understanding.py``.
 """
 
 from __future__ import annotations
@@ -65,18 +75,75 @@ def train_one(name: str, corpora: Path, epochs: int | None) -> dict:
     return result
 
 
+#: target -> the assistant model it trains (see jupyter_llm.assistant.understanding.KINDS)
+NLU_TARGETS = {"assistant-nlu": "assistant", "mood": "mood"}
+
+
+def train_nlu(target: str) -> dict:
+    """Train and ship one of the assistant's default NLU models; record held-out scores, time and size."""
+    from jupyter_llm import nlu
+    from jupyter_llm.assistant import understanding as u
+
+    kind = NLU_TARGETS[target]
+    data, config, epochs = u.default_recipe(kind)
+    options = {**config.train_options(), "max_time": None}
+    # Held-out scores: the same recipe on 80% of each intent's examples (split with seed 0).
+    if kind == "assistant":
+        train, held = u.shipped_examples().split(0.2, seed=0)
+        train = u.prepare(train)
+    else:
+        train, held = u.mood_examples().split(0.2, seed=0)
+        train = train + u.mood_lexicon()
+    start = time.perf_counter()
+    probe = nlu.IntentSlotModel.train(train, epochs=epochs, **options)
+    probe_seconds = time.perf_counter() - start
+    scores = probe.evaluate(held)
+    del probe
+    # The shipped model: every example.
+    start = time.perf_counter()
+    model = u.train_default(kind)
+    seconds = time.perf_counter() - start
+    if model.metadata.get("stopped") != "epochs":
+        raise SystemExit(f"{target}: training stopped early ({model.metadata.get('stopped')}); not shipped.")
+    folder = u.save_shipped(kind, model)
+    result = {
+        "name": target,
+        "corpus": f"jupyter_llm/assistant/data ({kind})",
+        "options": {"epochs": epochs, **{k: v for k, v in options.items() if v != getattr(nlu.NLUConfig(), k)}},
+        "seconds": round(seconds, 1),
+        "parameters": model.num_parameters,
+        "fingerprint": model.metadata["fingerprint"],
+        "train_examples": len(data),
+        "held_out": {"examples": len(held), "train_seconds": round(probe_seconds, 1),
+                     **{k: round(scores[k], 4) for k in ("intent_accuracy", "slot_f1", "sentence_accuracy")}},
+        "weights_bytes": (folder / "model.weights.h5").stat().st_size,
+        "folder_bytes": sum(p.stat().st_size for p in folder.iterdir() if p.is_file()),
+    }
+    print(json.dumps(result, ensure_ascii=False, indent=2), flush=True)
+    log = ROOT / "bench" / "results" / "default_models.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help=f"models to train (default: all of {', '.join(RECIPES)})")
+                        help=f"models to train (default: all of {', '.join([*RECIPES, *NLU_TARGETS])})")
     parser.add_argument("--corpora", type=Path, default=CORPORA)
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs (for a quick check)")
     args = parser.parse_args()
-    unknown = [n for n in args.names if n not in RECIPES]
+    unknown = [n for n in args.names if n not in RECIPES and n not in NLU_TARGETS]
     if unknown:
-        parser.error(f"unknown model {unknown[0]!r}; expected one of {', '.join(RECIPES)}")
-    for name in args.names or list(RECIPES):
-        train_one(name, args.corpora, args.epochs)
+        parser.error(f"unknown model {unknown[0]!r}; expected one of {', '.join([*RECIPES, *NLU_TARGETS])}")
+    if args.epochs and any(n in NLU_TARGETS for n in args.names):
+        parser.error("--epochs applies to the language models only; the NLU models ship with their recipe's epochs")
+    for name in args.names or [*RECIPES, *NLU_TARGETS]:
+        if name in NLU_TARGETS:
+            train_nlu(name)
+        else:
+            train_one(name, args.corpora, args.epochs)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,13 @@ takes seconds; the result is cached twice, keyed by a fingerprint of the
 examples and settings: in memory for the process, and on disk as
 ``home()/nlu/assistant-<fingerprint>`` (or ``mood-<fingerprint>``). Teaching
 changes the fingerprint, so the next message retrains.
+
+A fresh install trains nothing: both default models (no taught examples) ship
+read-only in ``jupyter_llm/assistant/models/assistant`` and ``.../mood``, each
+recording the fingerprint it was trained for, and are used whenever the
+current fingerprint is the same. ``python scripts/train_default_models.py
+assistant-nlu mood`` trains them again (tests/test_assistant_shipped.py fails
+until it is run after a change of the examples or settings).
 """
 
 from __future__ import annotations
@@ -19,8 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._version import __version__
-from ..errors import JupyterLLMError
+from ..errors import JupyterLLMError, invalid
 from ..nlu.config import NLUConfig
 from ..nlu.data import Example, NLUDataset, load_markdown
 
@@ -28,9 +34,22 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..nlu.model import IntentSlotModel
 
 __all__ = ["shipped_examples", "mood_examples", "prepare", "training_set", "ready_model", "ready_mood_model",
-           "INTENT_EPOCHS", "MOOD_EPOCHS", "DATA_DIR"]
+           "default_recipe", "fingerprint", "shipped_fingerprint", "train_default", "save_shipped",
+           "INTENT_EPOCHS", "MOOD_EPOCHS", "DATA_DIR", "SHIPPED_DIR", "MODEL_FORMAT", "KINDS"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+#: The default models shipped in the package (read-only): ``SHIPPED_DIR / kind``.
+SHIPPED_DIR = Path(__file__).resolve().parent / "models"
+#: The two models: the intent and slot model, and the mood model.
+KINDS = ("assistant", "mood")
+#: Part of every fingerprint instead of the package version, so that a release
+#: keeps the shipped models and the user's cache. Bump it when a change to
+#: ``jupyter_llm.nlu`` (network, tokenizer, vocabulary, training loop) or to
+#: :func:`prepare` makes a model trained before answer differently; then
+#: retrain the shipped models.
+MODEL_FORMAT = 1
+#: Settings left out of the fingerprint: a safety limit, not part of the recipe.
+_NOT_FINGERPRINTED = ("max_time",)
 #: Epochs of the intent model on the shipped examples (about 1,000: seconds on 2 cores).
 INTENT_EPOCHS = 20
 #: Epochs of the mood model (about 230 sentences and 400 words).
@@ -88,29 +107,96 @@ def training_set(taught: Iterable[tuple[str, str]] = ()) -> NLUDataset:
     return prepare(shipped_examples(), taught)
 
 
-def _fingerprint(kind: str, data: NLUDataset, config: NLUConfig, epochs: int) -> str:
+def fingerprint(kind: str, data: NLUDataset, config: NLUConfig, epochs: int) -> str:
+    """What a model of ``kind`` trained on ``data`` with ``config`` for ``epochs`` is keyed by.
+
+    Covers the examples, the settings (but ``max_time``), the epochs and
+    :data:`MODEL_FORMAT`; not the package version.
+    """
+    settings = {k: v for k, v in config.to_dict().items() if k not in _NOT_FINGERPRINTED}
     h = hashlib.sha256()
-    h.update(json.dumps([kind, __version__, data.fingerprint(), config.to_dict(), epochs], sort_keys=True).encode())
+    h.update(json.dumps([kind, MODEL_FORMAT, data.fingerprint(), settings, epochs], sort_keys=True).encode())
     return h.hexdigest()[:12]
 
 
-def _ready(kind: str, data: NLUDataset, config: NLUConfig, epochs: int, cache: bool = True) -> "IntentSlotModel":
+_fingerprint = fingerprint  # the former private name
+
+
+def default_recipe(kind: str) -> tuple[NLUDataset, NLUConfig, int]:
+    """``(data, config, epochs)`` of the default model of ``kind`` ("assistant" or "mood"), nothing taught."""
+    if kind == "assistant":
+        return training_set(), intent_config(), INTENT_EPOCHS
+    if kind == "mood":
+        return mood_examples() + mood_lexicon(), intent_config(word_dropout=MOOD_WORD_DROPOUT), MOOD_EPOCHS
+    raise invalid("kind", f"one of {', '.join(KINDS)}", kind)
+
+
+def shipped_fingerprint(kind: str) -> str | None:
+    """The fingerprint the shipped model of ``kind`` was trained for (None: none is shipped or readable)."""
+    try:
+        meta = json.loads((SHIPPED_DIR / kind / "metadata.json").read_text("utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    value = meta.get("fingerprint") if isinstance(meta, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _load_shipped(kind: str, key: str) -> "IntentSlotModel | None":
+    """The shipped model of ``kind`` if it was trained for ``key`` and loads whole, else None."""
+    if shipped_fingerprint(kind) != key:
+        return None
+    from ..nlu.model import IntentSlotModel
+
+    try:
+        model = IntentSlotModel.load(SHIPPED_DIR / kind)  # checks every file's checksum
+    except JupyterLLMError:
+        return None  # damaged: train instead
+    return model if model.metadata.get("fingerprint") == key else None
+
+
+def train_default(kind: str, progress: Any = False) -> "IntentSlotModel":
+    """Train the default model of ``kind`` as shipped: the default recipe, every epoch (no time limit).
+
+    The model's metadata records its ``fingerprint`` and ``model_format``.
+    """
+    from ..nlu.model import IntentSlotModel
+
+    data, config, epochs = default_recipe(kind)
+    options = {**config.train_options(), "max_time": None}
+    model = IntentSlotModel.train(data, epochs=epochs, progress=progress, **options)
+    model.metadata.update({"fingerprint": fingerprint(kind, data, config, epochs), "model_format": MODEL_FORMAT,
+                           "description": f"The assistant's default {kind} model, shipped with jupyter_llm."})
+    return model
+
+
+def save_shipped(kind: str, model: "IntentSlotModel", root: Path | None = None) -> Path:
+    """Write ``model`` as the shipped model of ``kind`` (atomically, with the model's own save)."""
+    if kind not in KINDS:
+        raise invalid("kind", f"one of {', '.join(KINDS)}", kind)
+    if not model.metadata.get("fingerprint"):
+        raise invalid("model", "a model made by train_default (its metadata records a fingerprint)", model)
+    return model.save((root or SHIPPED_DIR) / kind, overwrite=True)
+
+
+def _ready(kind: str, data: NLUDataset, config: NLUConfig, epochs: int, cache: bool = True,
+           shipped: bool = True) -> "IntentSlotModel":
     from ..nlu.model import IntentSlotModel, nlu_models_dir
 
-    key = _fingerprint(kind, data, config, epochs)
+    key = fingerprint(kind, data, config, epochs)
     name = f"{kind}-{key}"
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
+        model = _load_shipped(kind, key) if shipped else None
         folder = nlu_models_dir() / name
-        model = None
-        if cache and (folder / "manifest.json").is_file():
+        if model is None and cache and (folder / "manifest.json").is_file():
             try:
                 model = IntentSlotModel.load(folder)
             except JupyterLLMError:
                 model = None  # a damaged cache: train again
         if model is None:
             model = IntentSlotModel.train(data, epochs=epochs, **config.train_options())
+            model.metadata.update({"fingerprint": key, "model_format": MODEL_FORMAT})
             if cache:
                 try:
                     model.save(folder, overwrite=True)
@@ -128,13 +214,18 @@ def _remove_stale(root: Path, kind: str, keep: str) -> None:
 
 
 def ready_model(taught: Iterable[tuple[str, str]] = (), epochs: int = INTENT_EPOCHS,
-                config: NLUConfig | None = None, cache: bool = True) -> "IntentSlotModel":
-    """The intent and slot model for the shipped and taught examples (trained once, then cached)."""
-    return _ready("assistant", training_set(taught), config or intent_config(), epochs, cache)
+                config: NLUConfig | None = None, cache: bool = True, shipped: bool = True) -> "IntentSlotModel":
+    """The intent and slot model for the shipped and taught examples.
+
+    The model shipped in the package when nothing was taught and the settings
+    are the defaults (``shipped=False`` ignores it); else trained once, then
+    cached in memory and (``cache=True``) on disk.
+    """
+    return _ready("assistant", training_set(taught), config or intent_config(), epochs, cache, shipped)
 
 
 def ready_mood_model(epochs: int = MOOD_EPOCHS, config: NLUConfig | None = None,
-                     cache: bool = True) -> "IntentSlotModel":
-    """The sentiment model (labels positive, negative, neutral)."""
+                     cache: bool = True, shipped: bool = True) -> "IntentSlotModel":
+    """The sentiment model (labels positive, negative, neutral): shipped, else trained once and cached."""
     return _ready("mood", mood_examples() + mood_lexicon(), config or intent_config(word_dropout=MOOD_WORD_DROPOUT),
-                  epochs, cache)
+                  epochs, cache, shipped)

@@ -128,7 +128,7 @@ def test_cancel_of_an_unknown_request_says_so(setup):
     ("generate", {"model": "lm", "prompt": "A", "temperature": 0}, "invalid_argument", "temperature"),
     ("generate", {"model": "broken", "prompt": "A"}, "internal_error", "RuntimeError: the weights fell over"),
     ("attention", {"model": "lm", "text": ""}, "invalid_argument", "non-empty"),
-    ("assistant", {"text": "hi"}, "not_implemented", "not part of this version"),
+    ("assistant", {"action": "dance"}, "invalid_argument", "action"),
     ("generate", {"model": "lm"}, "invalid_argument", "Missing field prompt"),
     ("teleport", {}, "unknown_request", "Unknown request 'teleport'"),
 ])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from assistant_support import assistant, assistant_models, clock, namespace  # noqa: F401
 
 import jupyter_llm as jl
 from jupyter_llm.kernel import handlers
 from jupyter_llm.kernel.handlers import Context
 from jupyter_llm.kernel.models import ModelRegistry
-from jupyter_llm.kernel.protocol import SPEC, ProtocolError, check_fields
+from jupyter_llm.kernel.protocol import SPEC, check_fields
 
 
 class Recorder:
@@ -139,10 +142,62 @@ def test_complete_can_be_cancelled(ns):
     assert call("complete", {"model": "lm", "text": "ROMEO:"}, rec) == {"text": "", "cancelled": True}
 
 
-def test_assistant_is_not_implemented_yet(ns):
-    with pytest.raises(ProtocolError) as info:
-        handlers.assistant({"text": "hi"}, Recorder(ns).ctx)
-    assert info.value.code == "not_implemented"
+@pytest.fixture
+def kernel_assistant(assistant, monkeypatch):
+    """The assistant the channel talks to: the session's models, a fixed clock, this test's database."""
+    from jupyter_llm.assistant import channel
+
+    monkeypatch.setattr(channel, "_DEFAULT", assistant)
+    monkeypatch.setattr(channel, "default_assistant", lambda: assistant)
+    return assistant
+
+
+def test_assistant_asks_undoes_and_lists_intents(kernel_assistant):
+    rec = Recorder({})
+    reply = call("assistant", {"text": "remind me to call Bob tomorrow at 3pm"}, rec)["reply"]
+    assert (reply["action"], reply["intent"], reply["status"]) == ("ask", "add_reminder", "done")
+    assert reply["slots"] == {"task": "call Bob", "time": "tomorrow at 3pm"}
+    assert "Tue 11 Mar 2025 15:00" in reply["text"] and "<" in reply["html"]
+    assert json.loads(json.dumps(reply)) == reply  # the comm sends it as JSON
+    assert len(kernel_assistant.store.events()) == 1
+    reply = call("assistant", {"action": "undo"}, rec)["reply"]
+    assert reply["text"].startswith("Undone: ") and kernel_assistant.store.events() == []
+    intents = call("assistant", {"action": "intents"}, rec)["reply"]["intents"]
+    assert intents["add_reminder"]["en"] and intents["add_reminder"]["zh"]
+    assert rec.events == []
+
+
+def test_assistant_confirms_explains_and_speaks_chinese(kernel_assistant):
+    rec = Recorder({})
+    call("assistant", {"text": "schedule yoga class every monday at 6pm"}, rec)
+    reply = call("assistant", {"text": "cancel yoga class"}, rec)["reply"]
+    assert reply["needs_confirmation"] and reply["status"] == "confirm"
+    reply = call("assistant", {"text": "cancel yoga class", "yes": True}, rec)["reply"]
+    assert reply["status"] == "done"
+    reply = call("assistant", {"action": "explain", "text": "明天有什么安排"}, rec)["reply"]
+    assert reply["intent"] == "list_events" and reply["lang"] == "zh" and reply["attention"]["tokens"]
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({"action": "dance"}, "action"),
+    ({"text": "  "}, "non-empty"),
+    ({"action": "teach", "intent": "fly", "example": "up up"}, "intent"),
+])
+def test_assistant_errors_are_one_sentence(kernel_assistant, payload, message):
+    with pytest.raises(jl.InvalidArgumentError, match=message):
+        handlers.assistant(payload, Recorder({}).ctx)
+
+
+def test_assistant_runs_on_the_worker():
+    assert "assistant" not in handlers.QUICK
+
+
+def test_json_safe_turns_numpy_into_json():
+    import numpy as np
+
+    value = {"a": np.float32(0.5), "b": np.arange(3), "c": (1, float("nan")), "d": object}
+    safe = handlers._json_safe(value)
+    assert safe["a"] == 0.5 and safe["b"] == [0, 1, 2] and safe["c"] == [1, None] and isinstance(safe["d"], str)
 
 
 def test_registry_caches_loaded_models(ns, tiny_lm):

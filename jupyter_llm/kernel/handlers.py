@@ -10,6 +10,7 @@ the public API only (``jl.list_models``, ``jl.load``, ``lm.stream``,
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any, Callable
 from .._version import __version__
 from ..errors import invalid
 from .models import ModelRegistry
-from .protocol import REQUESTS, VERSION, ProtocolError
+from .protocol import REQUESTS, VERSION
 
 #: The most tokens one ``generate`` request may ask for.
 MAX_GENERATE_TOKENS = 4000
@@ -109,8 +110,16 @@ def complete(payload: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def assistant(payload: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    raise ProtocolError("not_implemented", "The assistant is not part of this version of jupyter_llm. "
-                        "Expected a release that ships it; use generate meanwhile.")
+    """One message to the kernel's assistant (the one ``%assistant`` uses): ``{"reply": Reply.to_dict()}``.
+
+    ``action`` is ``ask`` (default: ``text`` is the message), ``undo``,
+    ``teach`` (``intent``, ``example``), ``explain``, ``help`` or ``intents``;
+    see :func:`jupyter_llm.assistant.handle_request`. The first message may
+    load its models (seconds), so it runs on the worker.
+    """
+    from ..assistant.channel import handle_request
+
+    return {"reply": _json_safe(handle_request(dict(payload)))}
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any], Context], dict[str, Any]]] = {
@@ -122,7 +131,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any], Context], dict[str, Any]]] = {
     "assistant": assistant,
 }
 #: Requests answered at once on the thread that received them; the others run on a worker.
-QUICK = frozenset({"hello", "list_models", "assistant"})
+QUICK = frozenset({"hello", "list_models"})
 
 
 def _pump(pieces, ctx: Context, send: bool) -> tuple[str, bool]:
@@ -153,6 +162,25 @@ def _pump(pieces, ctx: Context, send: bool) -> tuple[str, bool]:
     if pending:
         ctx.emit("chunk", {"text": "".join(pending)})
     return "".join(parts), cancelled
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with only JSON types: numpy numbers become numbers, other objects their ``str``."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", None) == 0:  # numpy scalars
+        return _json_safe(item())
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):  # numpy arrays
+        return _json_safe(tolist())
+    return str(value)
 
 
 def _int(payload: dict[str, Any], name: str, default: int, low: int, high: int) -> int:

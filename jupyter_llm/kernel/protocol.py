@@ -81,7 +81,15 @@ SPEC: dict[str, Any] = {
             "response": {"text": "string", "cancelled": "boolean"},
         },
         "assistant": {
-            "payload": {"text": "string"},
+            "payload": {
+                "action": "string?",
+                "text": "string?",
+                "yes": "boolean?",
+                "intent": "string|null?",
+                "example": "string?",
+                "attached": "string|null?",
+                "model": "string|null?",
+            },
             "events": [],
             "response": {"reply": "object"},
         },

@@ -94,7 +94,13 @@ export const PROTOCOL = {
     },
     "assistant": {
       "payload": {
-        "text": "string"
+        "action": "string?",
+        "text": "string?",
+        "yes": "boolean?",
+        "intent": "string|null?",
+        "example": "string?",
+        "attached": "string|null?",
+        "model": "string|null?"
       },
       "events": [],
       "response": {
@@ -208,7 +214,15 @@ export interface IRequestPayloads {
     max_tokens?: number;
     temperature?: number;
   };
-  assistant: { text: string };
+  assistant: {
+    action?: 'ask' | 'undo' | 'teach' | 'explain' | 'help' | 'intents';
+    text?: string;
+    yes?: boolean;
+    intent?: string | null;
+    example?: string;
+    attached?: string | null;
+    model?: string | null;
+  };
   cancel: { id: string };
 }
 

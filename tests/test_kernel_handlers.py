@@ -143,7 +143,7 @@ def test_complete_can_be_cancelled(ns):
 
 
 @pytest.fixture
-def kernel_assistant(assistant, monkeypatch):
+def kernel_assistant(assistant, monkeypatch):  # noqa: F811
     """The assistant the channel talks to: the session's models, a fixed clock, this test's database."""
     from jupyter_llm.assistant import channel
 

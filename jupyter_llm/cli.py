@@ -23,8 +23,8 @@ import glob
 import json
 import os
 import re
+import subprocess
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -620,7 +620,8 @@ def _run_headless(notebook: Path) -> int:
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=1800,
                                      resources={"metadata": {"path": str(notebook.parent)}})
     count = 0
-    with client.setup_kernel():
+    # The kernel's own stderr is its start-up chatter; what the cells write reaches us as their outputs.
+    with client.setup_kernel(stderr=subprocess.DEVNULL):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
@@ -655,39 +656,9 @@ def _load(model: str):
 
 
 def _import_tensorflow() -> None:
-    """Import TensorFlow with its start-up notices hidden.
-
-    ``TF_CPP_MIN_LOG_LEVEL`` does not silence what TensorFlow's C++ core logs
-    before absl is initialised (the oneDNN notice), so file descriptor 2 points
-    at a temporary file during the import. Lines other than those notices are
-    written back to stderr, and everything is if the import fails.
-    """
+    """Import TensorFlow quietly (see ``jupyter_llm._tf``), with its logs below errors off in a terminal."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable descriptor 2: import as is
-        import tensorflow  # noqa: F401
-        return
-    failed = True
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-
-            failed = False
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            lines = captured.read().decode("utf-8", "replace").splitlines(keepends=True)
-            notice = re.compile(r"^(I\d{4} |WARNING: All log messages before absl::InitializeLog)")
-            kept = "".join(line for line in lines if failed or not notice.match(line))
-            if kept:
-                sys.stderr.write(kept)
-                sys.stderr.flush()
+    from . import _tf  # noqa: F401,F811
 
 
 def _read_text_argument(value: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import _tf  # noqa: F401  (first: TensorFlow without its start-up notices)
 import numpy as np
 import tensorflow as tf
 

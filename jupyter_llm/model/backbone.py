@@ -8,6 +8,7 @@ recurrent dropout, not unrolled) so that on a GPU Keras runs them with cuDNN.
 
 from __future__ import annotations
 
+from .. import _tf  # noqa: F401  (first: TensorFlow without its start-up notices)
 import keras
 
 from ..config import ModelConfig

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from .. import _tf  # noqa: F401  (first: TensorFlow without its start-up notices)
 import keras
 from keras import ops
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import _tf  # noqa: F401  (first: TensorFlow without its start-up notices)
 import keras
 from keras import layers, ops
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from .. import _tf  # noqa: F401  (first: TensorFlow without its start-up notices)
 import numpy as np
 import tensorflow as tf
 

@@ -24,6 +24,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterable
 
+from .. import _tf  # noqa: F401  (first: TensorFlow without its start-up notices)
 import keras
 import numpy as np
 

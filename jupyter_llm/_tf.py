@@ -1,0 +1,59 @@
+"""TensorFlow and Keras, imported once and without TensorFlow's C++ start-up notices.
+
+Every module of jupyter_llm that needs TensorFlow imports this one first
+(``from .. import _tf``), so a notebook's first model cell does not show
+"oneDNN custom operations are on ..." and "All log messages before
+absl::InitializeLog() ..." in red. ``TF_CPP_MIN_LOG_LEVEL`` cannot silence them:
+TensorFlow's C++ core writes them before its logging is set up. So file
+descriptor 2 points at a temporary file during the import; lines other than
+those notices are written back to stderr, and everything is if the import
+fails. TensorFlow's INFO logs are off unless ``TF_CPP_MIN_LOG_LEVEL`` says
+otherwise; warnings and errors still show.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+
+__all__ = ["import_tensorflow"]
+
+_NOTICE = re.compile(
+    r"^(I\d{4} |WARNING: All log messages before absl::InitializeLog"
+    r"|To enable the following instructions: .* rebuild TensorFlow)"
+)
+
+
+def import_tensorflow() -> None:
+    """Import TensorFlow (and Keras) if not yet imported, hiding the start-up notices."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no usable descriptor 2: import as is
+        import tensorflow  # noqa: F401,F811
+        return
+    failed = True
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401,F811
+
+            failed = False
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode("utf-8", "replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if failed or not _NOTICE.match(line))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
+
+
+import_tensorflow()

@@ -133,6 +133,13 @@ def test_complete_is_short_and_stops_before_a_blank_line(ns):
     assert rec.events == []  # completions do not stream
 
 
+def test_complete_with_a_seed_is_reproducible(ns, tiny_lm):
+    payload = {"model": "lm", "text": "ROMEO:\nI will", "max_tokens": 30, "temperature": 1.0, "seed": 7}
+    first = call("complete", payload, Recorder(ns))["text"]
+    assert call("complete", payload, Recorder(ns))["text"] == first
+    assert first == tiny_lm.generate("ROMEO:\nI will", max_tokens=30, temperature=1.0, stop=["\n\n"], seed=7)
+
+
 def test_complete_of_blank_text_is_empty_without_a_model(jl_home):
     assert call("complete", {"model": "missing", "text": "  \n"}, Recorder({}))["text"] == ""
 

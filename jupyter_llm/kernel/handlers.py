@@ -104,7 +104,8 @@ def complete(payload: dict[str, Any], ctx: Context) -> dict[str, Any]:
     lm = ctx.models.get(payload["model"], payload.get("source"))
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
-        pieces = lm.stream(text, max_tokens=max_tokens, temperature=temperature, stop=["\n\n"])
+        pieces = lm.stream(text, max_tokens=max_tokens, temperature=temperature, stop=["\n\n"],
+                           seed=payload.get("seed"))
     completion, cancelled = _pump(pieces, ctx, send=False)
     return {"text": completion, "cancelled": cancelled}
 

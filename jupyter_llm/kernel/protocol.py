@@ -76,6 +76,7 @@ SPEC: dict[str, Any] = {
                 "text": "string",
                 "max_tokens": "integer?",
                 "temperature": "number?",
+                "seed": "integer|null?",
             },
             "events": [],
             "response": {"text": "string", "cancelled": "boolean"},

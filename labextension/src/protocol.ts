@@ -84,7 +84,8 @@ export const PROTOCOL = {
         "source": "string|null?",
         "text": "string",
         "max_tokens": "integer?",
-        "temperature": "number?"
+        "temperature": "number?",
+        "seed": "integer|null?"
       },
       "events": [],
       "response": {
@@ -213,6 +214,8 @@ export interface IRequestPayloads {
     text: string;
     max_tokens?: number;
     temperature?: number;
+    /** The same seed gives the same completion (default: a fresh one each time). */
+    seed?: number | null;
   };
   assistant: {
     action?: 'ask' | 'undo' | 'teach' | 'explain' | 'help' | 'intents';

@@ -7,14 +7,16 @@
 A full run is what the committed notebooks show. ``--fast`` sets
 ``JUPYTER_LLM_DEMO_FAST=1``, which each notebook reads to shrink its epochs and
 model sizes; tests/test_demo_notebooks.py runs the notebooks that way in CI.
-Models the notebooks save go to a temporary ``JUPYTER_LLM_HOME`` unless
-``--home`` names one, so a run never touches your own model store.
+Models the notebooks save go to a fresh ``JUPYTER_LLM_HOME`` (``$TMPDIR/jupyter_llm_demo``,
+emptied first, a stable path for the outputs that show it) unless ``--home``
+names one, so a run never touches your own model store.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -51,7 +53,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("prefixes", nargs="*", help="run only the notebooks whose names start with these")
     parser.add_argument("--fast", action="store_true", help="CI sizes; do not write the outputs back")
-    parser.add_argument("--home", type=Path, default=None, help="JUPYTER_LLM_HOME for the run (default: a temp dir)")
+    parser.add_argument("--home", type=Path, default=None, help="JUPYTER_LLM_HOME for the run (default: $TMPDIR/jupyter_llm_demo, emptied first)")
     args = parser.parse_args()
 
     import nbformat
@@ -61,15 +63,18 @@ def main() -> int:
         paths = [p for p in paths if any(p.name.startswith(x) for x in args.prefixes)]
     if not paths:
         parser.error("no demo notebook matches")
-    with tempfile.TemporaryDirectory(prefix="jupyter_llm_demo_") as tmp:
-        home = args.home or Path(tmp)
-        for path in paths:
-            start = time.perf_counter()
-            print(f"{path.name}: running ({'fast' if args.fast else 'full'})", flush=True)
-            notebook = execute(path, args.fast, home)
-            if not args.fast:
-                nbformat.write(notebook, path)
-            print(f"{path.name}: done in {time.perf_counter() - start:.0f} s", flush=True)
+    home = args.home
+    if home is None:
+        home = Path(tempfile.gettempdir()) / "jupyter_llm_demo"
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir()
+    for path in paths:
+        start = time.perf_counter()
+        print(f"{path.name}: running ({'fast' if args.fast else 'full'})", flush=True)
+        notebook = execute(path, args.fast, home)
+        if not args.fast:
+            nbformat.write(notebook, path)
+        print(f"{path.name}: done in {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 
 

@@ -261,16 +261,20 @@ class LanguageModel:
 
         Returns ``loss`` (nats per token), ``bits_per_token``, ``bits_per_char``
         (nats over the characters predicted, in bits), ``perplexity``, ``tokens``
-        and ``chars``. The text is read in windows of ``seq_len`` tokens, as in
-        validation during training; a large file is streamed.
+        (the tokens predicted: all but the first) and ``chars`` (the characters
+        of the text those tokens cover, counted in the text itself, so an
+        unknown word counts its own length, not that of ``<unk>``). The text is
+        read in windows of ``seq_len`` tokens, as in validation during
+        training; a large file is streamed, in one pass.
         """
         import tensorflow as tf
 
         from ..training.data import iter_windows
 
-        src = TextSource.from_any(source, column=column, encoding=encoding)
+        src = _CharCount(TextSource.from_any(source, column=column, encoding=encoding))
         batch_size = batch_size or self.config.batch_size
-        total_nats, tokens, chars = 0.0, 0, 0
+        total_nats, tokens = 0.0, 0
+        first_id: int | None = None
         batch: list[np.ndarray] = []
 
         nats = self._nats_function()
@@ -285,13 +289,15 @@ class LanguageModel:
             if batch and len(window) != len(batch[0]):
                 flush()
             batch.append(window)
+            if first_id is None:
+                first_id = int(window[0])
             tokens += len(window) - 1
-            chars += len(self.tokenizer.decode(window[1:]))
             if len(batch) == batch_size:
                 flush()
         flush()
         if tokens == 0:
             raise DataError(f"The evaluation text ({src.description}) has fewer than 2 tokens. Expected a longer text.")
+        chars = src.chars - _token_chars(self.tokenizer, first_id, src.head)  # the first token is not predicted
         loss = total_nats / tokens
         return {
             "loss": loss,
@@ -389,6 +395,34 @@ class LanguageModel:
 
         return {"versions": {"jupyter_llm": __version__, "keras": keras.__version__,
                              "tensorflow": tf.__version__, "python": platform.python_version()}}
+
+
+class _CharCount:
+    """A TextSource that counts the characters of the chunks read from it (for a one-pass evaluation)."""
+
+    def __init__(self, source: TextSource) -> None:
+        self.source = source
+        self.description = source.description
+        self.chars = 0
+        self.head = ""  # the start of the text, to measure its first token
+
+    def iter_chunks(self) -> Iterator[str]:
+        for chunk in self.source.iter_chunks():
+            self.chars += len(chunk)
+            if len(self.head) < 256:
+                self.head += chunk[: 256 - len(self.head)]
+            yield chunk
+
+
+def _token_chars(tokenizer: Tokenizer, token_id: int, text: str) -> int:
+    """How many characters of ``text`` its first token, ``token_id``, covers."""
+    piece = tokenizer.decode([token_id])
+    if text.startswith(piece):
+        return len(piece)
+    unknown = tokenizer.unknown_symbols(text)  # in order of appearance: the first token's is first
+    if unknown and text.startswith(unknown[0]):
+        return len(unknown[0])
+    return len(piece)  # a byte-level piece of a character: close enough
 
 
 def _json_default(value: Any) -> Any:

@@ -258,3 +258,121 @@ def test_streamed_corpus_trains_several_epochs_without_keras_warnings(tmp_path, 
     assert [e.epoch for e in events if e.kind == "epoch_end"] == [1, 2]
     assert lm.metadata["metrics"]["stopped"] == "completed"
     assert not [w for w in caught if "ran out of data" in str(w.message)]
+
+
+# === Epoch bookkeeping, TensorBoard, evaluation ===
+
+def _tensorboard_scalars(run_dir) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar of one TensorBoard run folder: tag -> [(step, value), ...]."""
+    import tensorflow as tf
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run_dir), size_guidance={"tensors": 0, "scalars": 0})
+    acc.Reload()
+    out = {tag: [(e.step, float(tf.make_ndarray(e.tensor_proto))) for e in acc.Tensors(tag)]
+           for tag in acc.Tags().get("tensors", [])
+           if acc.SummaryMetadata(tag).plugin_data.plugin_name == "scalars"}
+    out.update({tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags().get("scalars", [])})
+    return out
+
+
+def test_tensorboard_records_every_epoch_and_the_validation_loss(tmp_path, shakespeare_text):
+    pytest.importorskip("tensorboard")
+    tb = tmp_path / "tb"
+    lm = jl.train(shakespeare_text[:8000], epochs=2, steps_per_epoch=7, tensorboard_dir=tb, **TINY)
+    history = lm.metadata["history"]
+    train = _tensorboard_scalars(tb / "train")
+    val = _tensorboard_scalars(tb / "validation")
+    assert [s for s, _ in train["epoch_loss"]] == [0, 1]
+    assert [v for _, v in train["epoch_loss"]] == pytest.approx([h["loss"] for h in history], rel=1e-5)
+    assert [s for s, _ in val["epoch_loss"]] == [0, 1]
+    assert [v for _, v in val["epoch_loss"]] == pytest.approx([h["val_loss"] for h in history], rel=1e-5)
+    assert train["batch_loss"]  # the per-step loss is still written
+    assert all(1 <= s <= 14 for s, _ in train["batch_loss"])
+
+
+def test_a_stop_part_way_through_an_epoch_is_not_a_completed_epoch(tmp_path, shakespeare_text):
+    stop = threading.Event()
+    ckpt = tmp_path / "ckpt"
+
+    def on_progress(event):
+        if event.kind == "step" and event.epoch == 3 and event.step == 1:
+            stop.set()
+
+    lm = jl.train(shakespeare_text[:20000], epochs=4, steps_per_epoch=10, stop_event=stop,
+                  checkpoint_dir=ckpt, on_progress=on_progress, **TINY)
+    metrics = lm.metadata["metrics"]
+    assert metrics["stopped"] == "stopped"
+    assert [h["epoch"] for h in lm.metadata["history"]] == [1, 2]
+    assert metrics["epochs_completed"] == 2
+    partial = metrics["partial_epoch"]
+    assert partial["epoch"] == 3 and partial["steps"] == 1 and partial["loss"] > 0
+    assert partial["val_loss"] == pytest.approx(lm.evaluate(shakespeare_text[:20000][-2000:])["loss"], rel=1e-3)
+    state = json.loads((ckpt / "state.json").read_text())
+    assert state["epoch"] == 2 and [h["epoch"] for h in state["history"]] == [1, 2]
+
+    events = []
+    resumed = jl.train(shakespeare_text[:20000], epochs=4, steps_per_epoch=10, checkpoint_dir=ckpt,
+                       resume=True, on_progress=events.append, **TINY)
+    assert [e.epoch for e in events if e.kind == "epoch_end"] == [3, 4]  # epoch 3 runs again, whole
+    assert [(h["epoch"], h["steps"]) for h in resumed.metadata["history"]] == [(1, 10), (2, 10), (3, 10), (4, 10)]
+    assert resumed.metadata["metrics"]["epochs_completed"] == 4
+    assert resumed.metadata["metrics"]["partial_epoch"] is None
+
+
+def test_a_stop_on_the_last_step_of_an_epoch_completes_it(shakespeare_text):
+    stop = threading.Event()
+
+    def on_progress(event):
+        if event.kind == "step" and event.epoch == 1 and event.step == 4:
+            stop.set()
+
+    lm = jl.train(shakespeare_text[:8000], epochs=3, steps_per_epoch=4, stop_event=stop,
+                  on_progress=on_progress, **TINY)
+    metrics = lm.metadata["metrics"]
+    assert metrics["stopped"] == "stopped" and metrics["epochs_completed"] == 1
+    assert metrics["partial_epoch"] is None
+
+
+def test_checkpointing_does_not_rename_the_model(tmp_path, shakespeare_text):
+    lm = jl.train(shakespeare_text[:8000], epochs=1, steps_per_epoch=2, checkpoint_dir=tmp_path / "ckpt", **TINY)
+    assert lm.name is None and "unsaved" in repr(lm)
+    resumed = jl.train(shakespeare_text[:8000], epochs=2, steps_per_epoch=2, checkpoint_dir=tmp_path / "ckpt",
+                       resume=True, **TINY)
+    assert resumed.name is None
+    named = jl.train(shakespeare_text[:8000], epochs=1, steps_per_epoch=2, name="bard", **TINY)
+    assert named.name == "bard"
+
+
+def test_bits_per_char_counts_the_characters_of_the_text_not_of_unk(shakespeare_text):
+    lm = jl.train(shakespeare_text[:10000], tokenizer="word", epochs=1, steps_per_epoch=2, validation_split=0,
+                  **TINY)
+    # Words the model never saw: each is one <unk> token, of 7 to 12 characters in the text.
+    rng = np.random.default_rng(0)
+    words = ["".join(rng.choice(list("qxzjvkw"), size=rng.integers(7, 13))) for _ in range(300)]
+    text = "the " + " ".join(words)
+    assert len(lm.tokenizer.unknown_symbols(text)) > 250
+    result = lm.evaluate(text)
+    chars = len(text) - len("the")  # every character after the first token is predicted
+    assert result["chars"] == chars
+    assert result["bits_per_char"] == pytest.approx(result["loss"] * result["tokens"] / chars / np.log(2), rel=1e-9)
+
+
+def test_val_bits_per_char_agrees_with_evaluate(shakespeare_text):
+    val = shakespeare_text[-3000:]
+    lm = jl.train(shakespeare_text[:10000], tokenizer="word", validation_data=val, epochs=1, steps_per_epoch=2,
+                  **TINY)
+    assert lm.metadata["metrics"]["val_bits_per_char"] == pytest.approx(lm.evaluate(val)["bits_per_char"], rel=1e-4)
+
+
+def test_a_streamed_word_corpus_has_val_bits_per_char(tmp_path, monkeypatch, shakespeare_text):
+    from jupyter_llm.text.sources import TextSource
+
+    path = tmp_path / "big.txt"
+    path.write_text(shakespeare_text[:12000], encoding="utf-8")
+    monkeypatch.setenv("JUPYTER_LLM_STREAM_THRESHOLD", "1000")
+    lm = jl.train(path, tokenizer="word", epochs=1, steps_per_epoch=2, **TINY)
+    assert lm.metadata["corpus"]["train_tokens"] is None  # streamed
+    bpc = lm.metadata["metrics"]["val_bits_per_char"]
+    assert bpc is not None and bpc == pytest.approx(
+        lm.evaluate(TextSource.from_any(path).split(0.1)[1])["bits_per_char"], rel=1e-4)

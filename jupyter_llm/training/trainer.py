@@ -37,6 +37,8 @@ from .events import EventBus, ProgressEvent, Subscriber, TqdmProgress
 
 #: Snapshot the weights every this many steps, to restore them if the loss turns NaN.
 SNAPSHOT_EVERY = 50
+#: Write the training loss to TensorBoard at most every this many steps (and at least ~10 times an epoch).
+TENSORBOARD_EVERY = 50
 
 
 def train(
@@ -168,6 +170,7 @@ def train(
             raise invalid("resume", "a checkpoint_dir or name to resume from", resume)
         if (checkpoint / "model" / store.MANIFEST).is_file():
             model = LanguageModel.load(checkpoint / "model")
+            model.name = None  # the checkpoint's folder is called 'model'; name= names the result, at the end
             state = json.loads((checkpoint / "state.json").read_text("utf-8"))
             initial_epoch = int(state["epoch"])
             history = list(state.get("history", []))
@@ -231,9 +234,9 @@ def train(
                     "validation_data=..., or validation_split=0."
                 )
 
-        def val_fn() -> float:
-            # The same computation as LanguageModel.evaluate: nats per token, each token once.
-            return lm.evaluate(val_src, batch_size=cfg.batch_size)["loss"]
+        def val_fn() -> dict[str, float]:
+            # LanguageModel.evaluate itself: nats per token, each token once, and the characters they cover.
+            return lm.evaluate(val_src, batch_size=cfg.batch_size)
 
     scope = strategy.scope() if strategy is not None else nullcontext()
     with scope:
@@ -269,11 +272,14 @@ def train(
     )
     callbacks: list[Any] = [control]
     if tensorboard_dir is not None:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir), update_freq=50))
+        every = max(1, min(TENSORBOARD_EVERY, est_steps // 10))
+        callbacks.append(_TensorBoard(control, initial_step=initial_epoch * est_steps,
+                                      log_dir=str(tensorboard_dir), update_freq=every))
 
     # === Fit ===
     bus.emit(ProgressEvent("train_begin", epoch=initial_epoch + 1, epochs=epochs, steps=steps))
     reason = "completed"
+    restored = False
     if initial_epoch < epochs:
         try:
             with warnings.catch_warnings():
@@ -284,7 +290,7 @@ def train(
             reason = control.reason or "completed"
         except KeyboardInterrupt:
             reason = "interrupted"
-            control.keep_better_on_interrupt()
+            restored = control.keep_better_on_interrupt()
     # Stopping fit() early leaves its tf.data iterator in a reference cycle; freeing it can
     # block for seconds. Do it now, while the user waits for training, not later at random.
     del train_ds
@@ -293,19 +299,26 @@ def train(
         reason = "nan"
     elif early_stopping and control.best_weights is not None and reason != "interrupted":
         lm.model.set_weights(control.best_weights)
+        restored = True
 
     # === Metadata ===
-    last = history[-1] if history else {}
+    # The history and the checkpoint hold complete epochs only. A run stopped part-way through an
+    # epoch reports that epoch as `partial_epoch`; `loss` and `val_loss` describe the weights returned.
+    partial = control.partial
+    last = partial or (history[-1] if history else {})
     metrics = {
         "loss": last.get("loss"),
-        "val_loss": control.best_val if early_stopping else last.get("val_loss"),
+        "val_loss": control.best_val if early_stopping or restored else last.get("val_loss"),
         "epochs_completed": len(history),
+        "partial_epoch": partial,
         "train_seconds": round(control.elapsed, 2),
         "tokens_seen": control.tokens_seen,
         "stopped": reason,
     }
-    if metrics["val_loss"] is not None and chars_per_token:
-        metrics["val_bits_per_char"] = metrics["val_loss"] / chars_per_token / math.log(2)
+    # Characters per token of the validation text itself, as LanguageModel.evaluate counts them.
+    val_chars_per_token = control.val_chars_per_token or chars_per_token
+    if metrics["val_loss"] is not None and val_chars_per_token:
+        metrics["val_bits_per_char"] = metrics["val_loss"] / val_chars_per_token / math.log(2)
     lm.metadata.update({
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "corpus": {
@@ -374,7 +387,10 @@ class _TrainingControl(keras.callbacks.Callback):
         self.sample_tokens = sample_tokens
         self.val_fn = val_fn
         self.chars_per_token = chars_per_token
+        self.val_chars_per_token: float | None = None
         self.reason: str | None = None
+        self.cut_short = False  # stop_training was set before the epoch's last step
+        self.partial: dict[str, Any] | None = None  # the epoch a stop cut short, if any
         self.best_val = min((h["val_loss"] for h in history if h.get("val_loss") is not None), default=None)
         self.best_weights = None
         self.good_weights = None
@@ -433,23 +449,26 @@ class _TrainingControl(keras.callbacks.Callback):
         ))
         if self.time_limit is not None and self.elapsed >= self.time_limit:
             self.reason = "time_limit"
-            self.model.stop_training = True
         if self.stop_event is not None and self.stop_event.is_set():
             self.reason = "stopped"
+        if self.reason in ("time_limit", "stopped"):
             self.model.stop_training = True
+            # Keras still calls on_epoch_end. Without a known epoch length (a streamed corpus), any stop
+            # counts as part-way: the stream does not say whether this was its last batch.
+            self.cut_short = self.steps is None or self.step < self.steps
 
     def on_epoch_end(self, epoch, logs=None):
         if self.reason == "nan":
             return
-        logs = logs or {}
+        logs = logs if logs is not None else {}
         loss = logs.get("loss", self.last_loss)
         loss = float(loss) if loss is not None else None
-        val = None
-        if self.val_fn is not None:
-            val = float(self.val_fn())
+        val = self._validate()
+        if self.cut_short:
+            self._end_partial_epoch(epoch + 1, loss, val)
+            return
+        if val is not None:
             logs["val_loss"] = val  # for the callbacks after this one (TensorBoard)
-            if not math.isfinite(val):
-                val = None
         record = {"epoch": epoch + 1, "loss": loss, "val_loss": val, "steps": self.step,
                   "seconds": round(time.perf_counter() - self.epoch_start, 3)}
         self.history.append(record)
@@ -479,9 +498,37 @@ class _TrainingControl(keras.callbacks.Callback):
             self.bus.emit(ProgressEvent("sample", epoch=epoch + 1, epochs=self.epochs,
                                         sample=(self.sample_prompt or "") + sample, elapsed=self.elapsed))
 
+    def _validate(self) -> float | None:
+        """The validation loss of the current weights (None without validation text or when not finite)."""
+        if self.val_fn is None:
+            return None
+        result = self.val_fn()
+        if result.get("tokens"):
+            self.val_chars_per_token = result["chars"] / result["tokens"]
+        val = float(result["loss"])
+        return val if math.isfinite(val) else None
+
+    def _end_partial_epoch(self, epoch: int, loss: float | None, val: float | None) -> None:
+        """A stop part-way through an epoch: report it, never count or checkpoint it as completed.
+
+        The weights are still compared with the best epoch's, as after a complete epoch, so
+        that early stopping's restore keeps them when they are better.
+        """
+        self.partial = {"epoch": epoch, "steps": self.step, "loss": loss, "val_loss": val,
+                        "seconds": round(time.perf_counter() - self.epoch_start, 3)}
+        monitored = val if val is not None else loss
+        if monitored is not None and (self.best_val is None or monitored < self.best_val):
+            self.best_val = monitored
+            self.best_weights = self.lm.model.get_weights()
+        self.elapsed = time.perf_counter() - self.start
+
     def _save_checkpoint(self, epoch: int) -> None:
         self.checkpoint.mkdir(parents=True, exist_ok=True)
-        self.lm.save(self.checkpoint / "model", overwrite=True)
+        name = self.lm.name
+        try:
+            self.lm.save(self.checkpoint / "model", overwrite=True)
+        finally:
+            self.lm.name = name  # a checkpoint is not a name: saving to the folder 'model' must not rename it
         state = {"epoch": epoch, "history": self.history, "best_val": self.best_val}
         tmp = self.checkpoint / "state.json.tmp"
         tmp.write_text(json.dumps(state, indent=2), "utf-8")
@@ -489,14 +536,22 @@ class _TrainingControl(keras.callbacks.Callback):
 
     # --- After fit ---
 
-    def keep_better_on_interrupt(self) -> None:
-        """On Ctrl-C: keep the current weights unless the best epoch's were better."""
+    def keep_better_on_interrupt(self) -> bool:
+        """On Ctrl-C: keep the current weights unless the best epoch's were better (True: restored them)."""
         self.elapsed = time.perf_counter() - self.start
+        in_history = bool(self.history) and self.history[-1]["epoch"] == self.epoch
+        if self.step and not in_history:
+            self.partial = {"epoch": self.epoch, "steps": self.step, "loss": self.last_loss, "val_loss": None,
+                            "seconds": round(time.perf_counter() - self.epoch_start, 3)}
         if self.best_weights is None or self.val_fn is None:
-            return
-        current = float(self.val_fn())
-        if not math.isfinite(current) or current > self.best_val:
+            return False
+        current = self._validate()
+        if self.partial is not None:
+            self.partial["val_loss"] = current
+        if current is None or current > self.best_val:
             self.lm.model.set_weights(self.best_weights)
+            return True
+        return False
 
     def final_message(self, reason: str) -> str:
         done = len(self.history)
@@ -509,7 +564,35 @@ class _TrainingControl(keras.callbacks.Callback):
         if reason == "time_limit":
             return f"Training stopped at the time limit after {self.elapsed:.0f} s ({done} epoch(s) completed){tail}."
         if reason == "stopped":
-            return f"Training stopped on request during epoch {self.epoch}{tail}."
+            return f"Training stopped on request during epoch {self.epoch} ({done} epoch(s) completed){tail}."
         if reason == "early_stopping":
             return f"Early stopping after epoch {done}: restored the best weights (loss {self.best_val:.3f})."
         return f"Training finished: {done} epoch(s) in {self.elapsed:.0f} s{tail}."
+
+
+class _TensorBoard(keras.callbacks.TensorBoard):
+    """Keras's TensorBoard callback, with every epoch's scalars whatever the step interval.
+
+    With ``update_freq=N`` Keras writes the per-step scalars under a
+    ``record_if(step % N == 0)`` condition that stays in force until the next
+    step, so its per-epoch scalars (``epoch_loss`` in ``train/``, the
+    validation loss in ``validation/``) were written only when an epoch ended on
+    a multiple of N steps. Here they are always written, except for an epoch a
+    stop cut short (it is not a completed epoch; a resumed run trains it again).
+    A resumed run continues the step axis where the checkpoint's epoch ended.
+    """
+
+    def __init__(self, control: _TrainingControl, initial_step: int = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._control = control
+        self._initial_step = int(initial_step)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._global_train_batch = self._initial_step
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._control.cut_short or self._control.reason == "nan":
+            return
+        with self.summary.record_if(True):
+            super().on_epoch_end(epoch, logs)

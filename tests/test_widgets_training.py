@@ -93,6 +93,8 @@ def test_stop_mid_training_stops_within_a_step_and_keeps_the_weights(shakespeare
     assert last <= at_click + 1  # the step running when Stop was pressed is the last
     assert panel.model is lm and lm.fingerprint != before  # what was trained is kept
     assert lm.metadata["metrics"]["stopped"] == "stopped"
+    assert lm.metadata["metrics"]["epochs_completed"] == 0 and lm.metadata["history"] == []  # epoch 1 was cut short
+    assert "epochs completed0" in _text(panel.summary) and "stopped inepoch 1 after" in _text(panel.summary)
     assert panel.progress.bar_style == "warning" and 0 < panel.progress.value < 0.01
     assert "stopped on request" in _text(panel.status) and "kept" in _text(panel.status)
     assert lm.generate("ROMEO:", max_tokens=5, seed=0)
@@ -229,3 +231,26 @@ def test_size_presets_show_parameters_and_measured_speed(shakespeare_text):
     est = panel._estimates
     assert est["tiny"].measured and est["small"].measured and est["medium"].basis == "scaled from small"
     assert "jl-chosen\"><td>small" in panel.sizes_info.value
+
+
+def test_the_same_seed_trains_the_same_weights(shakespeare_text):
+    import numpy as np
+
+    def trained(seed):
+        panel = TrainingPanel(shakespeare_text[:8000], epochs=1, steps_per_epoch=3, sample_tokens=0, seed=seed,
+                              **TINY)
+        panel.train()
+        assert panel.wait(120) and panel.error is None
+        assert panel.model.config.seed == seed
+        return panel.model.model.get_weights()
+
+    first, second = trained(7), trained(7)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, trained(8)))
+
+
+def test_seed_is_checked():
+    import jupyter_llm as jl
+
+    with pytest.raises(jl.InvalidArgumentError, match="seed"):
+        TrainingPanel("some text " * 10, seed="zero", **TINY)

@@ -61,6 +61,7 @@ class _Settings:
     sample_prompt: str
     sample_tokens: int
     continue_training: bool
+    seed: int | None = None
 
 
 class _Run:
@@ -91,6 +92,9 @@ class TrainingPanel(widgets.VBox):
         steps_per_epoch, validation_split, sample_prompt, sample_tokens: the
             initial values of the controls (see :func:`jupyter_llm.train`).
         name: the initial "save as" name.
+        seed: fixes a new model's initial weights, the order of its training
+            windows and its dropout, so that the same settings train the same
+            weights (None: a different model each time). Also ``panel.seed``.
         measure_speed: time the selected size preset on this machine (in the
             background) when the panel is first shown.
         update_interval: seconds between two updates of the progress display.
@@ -107,7 +111,10 @@ class TrainingPanel(widgets.VBox):
                  epochs: int = 1, seq_len: int | None = None, batch_size: int | None = None,
                  learning_rate: float | None = None, steps_per_epoch: int | None = None,
                  validation_split: float = 0.1, sample_prompt: str = "", sample_tokens: int = 120,
-                 name: str | None = None, measure_speed: bool = True, update_interval: float = 0.25) -> None:
+                 name: str | None = None, seed: int | None = None, measure_speed: bool = True,
+                 update_interval: float = 0.25) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise invalid("seed", "an integer or None", seed)
         if size not in SIZES:
             raise invalid("size", f"one of {sorted(SIZES)}", size)
         if tokenizer not in TOKENIZERS:
@@ -122,6 +129,7 @@ class TrainingPanel(widgets.VBox):
         self.events: collections.deque = collections.deque(maxlen=5000)
         self.samples: list[str] = []
         self.measure_speed = measure_speed
+        self.seed = seed
         self._lock = threading.RLock()
         self._run = _Run()
         self._throttle = Throttle(update_interval)
@@ -601,6 +609,7 @@ class TrainingPanel(widgets.VBox):
             steps_per_epoch=steps, validation_split=round(float(self.validation_split.value), 4),
             sample_prompt=self.sample_prompt.value, sample_tokens=int(self.sample_tokens),
             continue_training=bool(self.continue_training.value and self.model is not None),
+            seed=self.seed,
         )
 
     def train(self) -> Job | None:
@@ -792,6 +801,10 @@ class TrainingPanel(widgets.VBox):
                           f"({lm.config.vocab_size:,} tokens)")]
         if metrics:
             rows.append(("epochs completed", f"{metrics.get('epochs_completed', 0)}"))
+            partial = metrics.get("partial_epoch")
+            if partial:
+                rows.append(("stopped in", f"epoch {partial['epoch']} after {partial['steps']:,} step(s) "
+                                           "(not counted as completed; its weights are kept)"))
             if metrics.get("loss") is not None:
                 rows.append(("training loss", f"{metrics['loss']:.3f} nats/token"))
             if metrics.get("val_loss") is not None:
@@ -842,7 +855,8 @@ def _new_model(s: _Settings) -> Any:
     from ..text.sources import TextSource
     from ..text.tokenizers import fit_tokenizer
 
-    config = ModelConfig.from_size(s.size, seq_len=s.seq_len, batch_size=s.batch_size, learning_rate=s.learning_rate)
+    config = ModelConfig.from_size(s.size, seq_len=s.seq_len, batch_size=s.batch_size, learning_rate=s.learning_rate,
+                                   seed=s.seed)
     src = TextSource.from_any(s.source, column=s.column)
     if src.is_blank():
         raise DataError(f"The training text ({src.description}) is empty or only whitespace. Expected some text to learn from.")

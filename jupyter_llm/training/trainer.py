@@ -303,7 +303,8 @@ def train(
 
     # === Metadata ===
     # The history and the checkpoint hold complete epochs only. A run stopped part-way through an
-    # epoch reports that epoch as `partial_epoch`; `loss` and `val_loss` describe the weights returned.
+    # epoch reports that epoch as `partial_epoch`. `val_loss` is that of the weights returned; `loss`
+    # the training loss of the last epoch run, complete or not.
     partial = control.partial
     last = partial or (history[-1] if history else {})
     metrics = {

@@ -35,7 +35,9 @@ def main() -> None:
                       f"epoch {e.epoch}: loss {e.loss:.3f} val_loss {e.val_loss:.3f} at {e.elapsed:.0f} s", flush=True))
     wall = time.perf_counter() - start
     metrics = lm.metadata["metrics"]
-    val = min(h["val_loss"] for h in lm.metadata["history"])  # the last (partial) epoch is measured too
+    partial = metrics.get("partial_epoch") or {}  # the epoch the time limit cut short is measured too
+    val = min([h["val_loss"] for h in lm.metadata["history"]]
+              + ([partial["val_loss"]] if partial.get("val_loss") is not None else []))
     sample = lm.generate(args.prompt, max_tokens=300, temperature=0.8, seed=0)
     result = {
         "corpus": os.path.basename(args.corpus),
@@ -45,7 +47,7 @@ def main() -> None:
         "wall_seconds": round(wall, 1),
         "epochs": metrics["epochs_completed"],
         "tokens_seen": metrics["tokens_seen"],
-        "val_loss_last": lm.metadata["history"][-1]["val_loss"],
+        "val_loss_last": metrics["val_loss"],  # of the weights returned, after the cut-short epoch
         "val_loss_best": val,
         "sample": args.prompt + sample,
     }

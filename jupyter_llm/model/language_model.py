@@ -143,6 +143,7 @@ class LanguageModel:
         """The model's next-token logits at every position of ``text``: ``(T, vocab_size)``."""
         ids = self.encode_prompt(text, allow_empty=False)
         if self._logits is None:
+            from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
             import tensorflow as tf
 
             self._logits = tf.function(lambda x: self.model(x, training=False),
@@ -267,6 +268,7 @@ class LanguageModel:
         read in windows of ``seq_len`` tokens, as in validation during
         training; a large file is streamed, in one pass.
         """
+        from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
         import tensorflow as tf
 
         from ..training.data import iter_windows
@@ -311,6 +313,7 @@ class LanguageModel:
     def _nats_function(self):
         """Total cross-entropy (nats) of a batch of windows ``(B, T + 1)``; traced once per model."""
         if self._nats is None:
+            from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
             import tensorflow as tf
 
             @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
@@ -390,6 +393,7 @@ class LanguageModel:
 
     @staticmethod
     def _versions() -> dict[str, Any]:
+        from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
         import keras
         import tensorflow as tf
 

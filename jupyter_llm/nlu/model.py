@@ -230,6 +230,7 @@ class IntentSlotModel:
 
     def _forward(self, words: np.ndarray, chars: np.ndarray):
         if self._predict_fn is None:
+            from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
             import tensorflow as tf
 
             net = self.network
@@ -363,6 +364,7 @@ class IntentSlotModel:
 
 def _build_network(config: NLUConfig):
     """A new network for ``config``, built (its weights exist) by one call on a dummy batch."""
+    from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
     import keras
 
     from .layers import IntentSlotNetwork
@@ -382,6 +384,7 @@ def _now() -> str:
 
 
 def _versions() -> dict[str, str]:
+    from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
     import keras
     import tensorflow as tf
 

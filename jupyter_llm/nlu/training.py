@@ -36,6 +36,7 @@ POOL_BATCHES = 50
 
 def fit(model: "IntentSlotModel", train: NLUDataset, valid: NLUDataset | None, epochs: int | None,
         progress: bool | Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
     import keras
     import tensorflow as tf
 

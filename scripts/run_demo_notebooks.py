@@ -33,7 +33,8 @@ def execute(path: Path, fast: bool, home: Path, timeout: int = 1800):
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
-    env = {FAST_ENV: "1" if fast else "0", "JUPYTER_LLM_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    # No TF_CPP_MIN_LOG_LEVEL: the outputs show what a user sees (jupyter_llm hides TF's notices itself).
+    env = {FAST_ENV: "1" if fast else "0", "JUPYTER_LLM_HOME": str(home)}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:

@@ -44,6 +44,16 @@ RECIPES = {
 }
 
 
+def _record(result: dict) -> dict:
+    """Print a run's result and append it to bench/results/default_models.jsonl."""
+    print(json.dumps(result, ensure_ascii=False, indent=2), flush=True)
+    log = ROOT / "bench" / "results" / "default_models.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return result
+
+
 def train_one(name: str, corpora: Path, epochs: int | None) -> dict:
     import jupyter_llm as jl
 
@@ -68,12 +78,7 @@ def train_one(name: str, corpora: Path, epochs: int | None) -> dict:
         "sample": prompt + lm.generate(prompt, max_tokens=200, temperature=0.8, seed=0),
         "weights_bytes": (OUT / name / "model.weights.h5").stat().st_size,
     }
-    print(json.dumps(result, ensure_ascii=False, indent=2), flush=True)
-    log = ROOT / "bench" / "results" / "default_models.jsonl"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a", encoding="utf-8") as f:
-        f.write(json.dumps(result, ensure_ascii=False) + "\n")
-    return result
+    return _record(result)
 
 
 #: target -> the assistant model it trains (see jupyter_llm.assistant.understanding.KINDS)
@@ -120,12 +125,7 @@ def train_nlu(target: str) -> dict:
         "weights_bytes": (folder / "model.weights.h5").stat().st_size,
         "folder_bytes": sum(p.stat().st_size for p in folder.iterdir() if p.is_file()),
     }
-    print(json.dumps(result, ensure_ascii=False, indent=2), flush=True)
-    log = ROOT / "bench" / "results" / "default_models.jsonl"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a", encoding="utf-8") as f:
-        f.write(json.dumps(result, ensure_ascii=False) + "\n")
-    return result
+    return _record(result)
 
 
 def main() -> None:

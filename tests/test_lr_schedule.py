@@ -26,3 +26,13 @@ def test_cosine_schedule_trains_saves_and_resumes(jl_home, tmp_path):
 def test_unknown_schedule_is_refused():
     with pytest.raises(jl.InvalidArgumentError, match="Expected one of 'constant', 'cosine'"):
         jl.ModelConfig(lr_schedule="linear")
+
+
+def test_training_further_keeps_the_architecture_and_may_change_optimisation(jl_home):
+    lm = jl.train(TEXT, size="tiny", epochs=1, seq_len=32, progress=False, seed=0)
+    with pytest.raises(jl.InvalidArgumentError, match=r"argument rnn_units\. Expected 64, the value of the model"):
+        jl.train(TEXT, model=lm, rnn_units=128, progress=False)
+    # the same value as the model's is not a change
+    lm = jl.train(TEXT, model=lm, rnn_units=64, learning_rate=1e-3, lr_schedule="cosine", progress=False)
+    assert lm.config.learning_rate == 1e-3 and lm.config.lr_schedule == "cosine"
+    assert lm.config.rnn_units == 64

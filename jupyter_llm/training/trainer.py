@@ -12,6 +12,7 @@ Training is Keras ``fit`` with Adam and gradient clipping. Around it:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import gc
 import json
@@ -39,6 +40,10 @@ from .events import EventBus, ProgressEvent, Subscriber, TqdmProgress
 SNAPSHOT_EVERY = 50
 #: Write the training loss to TensorBoard at most every this many steps (and at least ~10 times an epoch).
 TENSORBOARD_EVERY = 50
+
+
+#: ModelConfig fields that may change when a model is trained further (the rest fix its shape).
+RETRAIN_FIELDS = frozenset({"learning_rate", "lr_schedule", "batch_size", "clipnorm", "max_context", "seed"})
 
 
 def train(
@@ -90,7 +95,9 @@ def train(
         validation_data: separate validation text (any source).
         size: ``"tiny"``, ``"small"`` (default) or ``"medium"``.
         config: a full :class:`ModelConfig` (or dict) instead of ``size``.
-        model: a LanguageModel to train further (keeps its tokenizer and config).
+        model: a LanguageModel to train further. It keeps its tokenizer and
+            architecture; of the ModelConfig options only learning_rate,
+            lr_schedule, batch_size, clipnorm, max_context and seed may change.
         max_vocab, min_freq: tokenizer vocabulary limits.
         steps_per_epoch: batches per epoch (default: one pass over the text).
         early_stopping: patience in epochs; stops when the validation loss has
@@ -183,6 +190,15 @@ def train(
         lm = model
         tok = lm.tokenizer
         cfg = lm.config
+        # A model trained further keeps its architecture; only the optimisation settings may change.
+        changed = {k: v for k, v in options.items() if getattr(cfg, k) != v}
+        fixed = sorted(set(changed) - RETRAIN_FIELDS)
+        if fixed:
+            raise invalid(fixed[0], f"{getattr(cfg, fixed[0])!r}, the value of the model being trained further "
+                          f"(only {', '.join(sorted(RETRAIN_FIELDS))} can change; train a new model to change "
+                          f"{fixed[0]})", changed[fixed[0]])
+        if changed:
+            cfg = lm.config = dataclasses.replace(cfg, **changed)
     else:
         if model is not None:
             raise invalid("model", "a jupyter_llm LanguageModel to train further, or None", type(model).__name__)

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
-__all__ = ["import_tensorflow", "native_notices_hidden"]
+__all__ = ["import_tensorflow", "native_notices_hidden", "versions"]
 
 #: Lines TensorFlow's C++ core writes that tell a user nothing they can act on.
 _NOTICE = re.compile(
@@ -67,6 +67,19 @@ def import_tensorflow() -> None:
     with native_notices_hidden():
         import keras  # noqa: F401
         import tensorflow  # noqa: F401
+
+
+def versions() -> dict[str, str]:
+    """The versions a saved model records: jupyter_llm, Keras, TensorFlow and Python."""
+    import platform
+
+    import keras
+    import tensorflow as tf
+
+    from ._version import __version__
+
+    return {"jupyter_llm": __version__, "keras": keras.__version__, "tensorflow": tf.__version__,
+            "python": platform.python_version()}
 
 
 import_tensorflow()

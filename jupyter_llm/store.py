@@ -224,6 +224,17 @@ def read_bundle(path_or_name: str | os.PathLike, prefer: str = "bundled") -> dic
     return files
 
 
+def json_bytes(value: Any) -> bytes:
+    """``value`` as the indented JSON of a model file; numpy scalars and arrays become numbers and lists."""
+    return json.dumps(value, indent=2, default=_json_default).encode("utf-8")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):  # numpy scalars and arrays, without importing numpy here
+        return value.tolist()
+    return str(value)
+
+
 def read_json(files: dict[str, bytes], name: str, folder: Any) -> dict[str, Any]:
     try:
         value = json.loads(files[name].decode("utf-8"))

@@ -12,7 +12,6 @@ import hashlib
 import json
 import math
 import os
-import platform
 import warnings
 from pathlib import Path
 from typing import Any, Iterator
@@ -20,7 +19,6 @@ from typing import Any, Iterator
 import numpy as np
 
 from .. import store
-from .._version import __version__
 from ..config import ModelConfig
 from ..display.attention import AttentionMap
 from ..errors import CorruptModelError, DataError, PromptTooLongError, invalid
@@ -331,15 +329,17 @@ class LanguageModel:
         target = store.resolve(path_or_name)
         if target.exists() and not overwrite:
             store.write_bundle(target, {}, overwrite=False)  # raises the standard error
+        from .. import _tf
+
         weights = store.weights_to_bytes(self._weights_only_model())
-        metadata = {**self.metadata, **self._versions(), "parameters": self.num_parameters,
+        metadata = {**self.metadata, "versions": _tf.versions(), "parameters": self.num_parameters,
                     "tokenizer": self.tokenizer.kind, "fingerprint": self.fingerprint}
         metadata.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
         metadata["saved"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         files = {
             "config.json": json.dumps(self.config.to_dict(), indent=2).encode(),
             "tokenizer.json": self.tokenizer.to_json().encode(),
-            "metadata.json": json.dumps(metadata, indent=2, default=_json_default).encode(),
+            "metadata.json": store.json_bytes(metadata),
             WEIGHTS: weights,
         }
         folder = store.write_bundle(target, files, overwrite=overwrite)
@@ -391,15 +391,6 @@ class LanguageModel:
         store.load_weights_from(model, files, folder, writer="jupyter_llm")
         return cls(model, tokenizer, config, metadata, name=folder.name)
 
-    @staticmethod
-    def _versions() -> dict[str, Any]:
-        from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
-        import keras
-        import tensorflow as tf
-
-        return {"versions": {"jupyter_llm": __version__, "keras": keras.__version__,
-                             "tensorflow": tf.__version__, "python": platform.python_version()}}
-
 
 class _CharCount:
     """A TextSource that counts the characters of the chunks read from it (for a one-pass evaluation)."""
@@ -427,11 +418,3 @@ def _token_chars(tokenizer: Tokenizer, token_id: int, text: str) -> int:
     if unknown and text.startswith(unknown[0]):
         return len(unknown[0])
     return len(piece)  # a byte-level piece of a character: close enough
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)

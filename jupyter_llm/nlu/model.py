@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import platform
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from .. import store
-from .._version import __version__
 from ..errors import CorruptModelError, DataError, invalid
 from .config import NLUConfig
 from .data import NLUDataset
@@ -322,13 +320,15 @@ class IntentSlotModel:
         target = resolve(path_or_name)
         if target.exists() and not overwrite:
             store.write_bundle(target, {}, overwrite=False)  # raises the standard error
+        from .. import _tf
+
         weights = store.weights_to_bytes(self.network)
         metadata = {**self.metadata, "kind": KIND, "saved": _now(), "parameters": self.num_parameters,
-                    "versions": _versions()}
+                    "versions": _tf.versions()}
         files = {
             "config.json": json.dumps({"kind": KIND, **self.config.to_dict()}, indent=2).encode(),
             "vocab.json": json.dumps(self.vocab.to_dict(), ensure_ascii=True).encode(),
-            "metadata.json": json.dumps(metadata, indent=2, default=_json_default).encode(),
+            "metadata.json": store.json_bytes(metadata),
             WEIGHTS: weights,
         }
         folder = store.write_bundle(target, files, overwrite=overwrite)
@@ -382,20 +382,3 @@ def _build_network(config: NLUConfig):
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _versions() -> dict[str, str]:
-    from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
-    import keras
-    import tensorflow as tf
-
-    return {"jupyter_llm": __version__, "keras": keras.__version__, "tensorflow": tf.__version__,
-            "python": platform.python_version()}
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)

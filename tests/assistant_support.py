@@ -13,6 +13,8 @@ import datetime as dt
 
 import pytest
 
+from magics_support import shell  # noqa: F401  (the one session shell of the magics tests)
+
 from jupyter_llm.assistant.understanding import INTENT_EPOCHS
 
 #: Epochs of the session's intent model: the assistant's own setting.
@@ -57,19 +59,6 @@ def assistant(assistant_models, clock, namespace, jl_home):
 
     nlu, mood = assistant_models
     return Assistant(namespace=namespace, nlu=nlu, mood=mood, now=clock, training={"epochs": TEST_EPOCHS})
-
-
-@pytest.fixture(scope="session")
-def shell(tmp_path_factory):
-    import os
-
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    os.environ.setdefault("IPYTHONDIR", str(tmp_path_factory.mktemp("ipython")))
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    return InteractiveShell.instance(config=config)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import open_notebook, screenshot
+from .conftest import open_notebook, run_all_cells, screenshot
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "tinyshakespeare.txt"
 
@@ -21,27 +21,6 @@ text = open({str(CORPUS)!r}, encoding="utf-8").read(60_000)"""
 GENERATE = 'GeneratePanel("shakespeare", prompt="ROMEO:\\n", max_tokens=300, temperature=0.8, seed=3)'
 TRAIN = ('TrainingPanel(text, size="tiny", seq_len=32, batch_size=32, epochs=4, steps_per_epoch=40,\n'
          '              sample_prompt="ROMEO:", sample_tokens=80, name="shakespeare-tiny")')
-
-
-def _run_all(page, timeout: float = 240_000) -> None:
-    """Run every cell once the kernel is really up, and wait until each has run.
-
-    The toolbar's idle indicator can show before the kernel has started; running
-    then opens JupyterLab's "Select Kernel" dialog, so wait for the kernel itself.
-    """
-    page.wait_for_function("() => !!window.jupyterapp")
-    page.wait_for_function(
-        """() => { const w = window.jupyterapp.shell.currentWidget;
-            const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
-            return !!k && k.connectionStatus === 'connected' && k.status === 'idle'; }""", timeout=120_000)
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_function(
-        """() => {
-            const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-        }""",
-        timeout=timeout,
-    )
 
 
 def _in_dark_theme(page, action) -> list[int]:
@@ -74,7 +53,7 @@ def test_panels_in_jupyterlab(page, lab):
     page.set_viewport_size({"width": 1400, "height": 1500})  # room for a whole panel in each screenshot
     open_notebook(page, lab, "panels.ipynb")
     page.add_style_tag(content=".Toastify { display: none !important; }")  # JupyterLab's news prompt
-    _run_all(page)
+    run_all_cells(page, timeout=240_000)
 
     # === Generate: press the button and watch the text stream in ===
     gen = page.locator(".jl-generate-panel")

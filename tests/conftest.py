@@ -12,20 +12,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 
 
+#: corpus file -> the excerpt of it shipped in jupyter_llm.datasets (the same text, cut shorter)
+_EXCERPTS = {"tinyshakespeare.txt": "shakespeare", "tang_poetry.txt": "tang-poetry"}
+
+
 def _read(name: str, n: int) -> str:
+    """The first ``n`` characters of a corpus: from ../shared/corpora, else from the package's excerpt."""
     path = CORPORA / name
-    if not path.is_file():
-        pytest.skip(f"corpus {path} is not available")
-    with open(path, encoding="utf-8") as f:
-        return f.read(n)
+    if path.is_file():
+        with open(path, encoding="utf-8") as f:
+            return f.read(n)
+    from jupyter_llm import datasets
 
-
-@pytest.fixture(autouse=True)
-def jl_home(tmp_path, monkeypatch):
-    """Every test gets an empty model store of its own."""
-    home = tmp_path / "jl_home"
-    monkeypatch.setenv("JUPYTER_LLM_HOME", str(home))
-    return home
+    text = datasets.load(_EXCERPTS[name])
+    if len(text) < n:
+        pytest.skip(f"corpus {path} is not available and the shipped excerpt is shorter than {n:,} characters")
+    return text[:n]
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,14 @@ def _read(name: str, n: int) -> str:
     return text[:n]
 
 
+@pytest.fixture(autouse=True)
+def jl_home(tmp_path, monkeypatch):
+    """Every test gets an empty model store of its own."""
+    home = tmp_path / "jl_home"
+    monkeypatch.setenv("JUPYTER_LLM_HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def corpora() -> Path:
     return CORPORA

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from types import SimpleNamespace
 
 import comm as comm_package
@@ -16,17 +15,24 @@ from jupyter_llm.kernel.protocol import SPEC, TARGET, check_fields
 
 
 class FakeComm:
-    """Records what the channel sends; thread-safe like ipykernel's comm."""
+    """Records what the channel sends; thread-safe like ipykernel's comm.
+
+    Waits are on a condition notified by every ``send``, never a fixed sleep; ``worker``
+    (set by the fixture) lets a wait drain the channel's worker thread, so "exactly one
+    answer" is checked after the job that answers has run to its very end.
+    """
 
     def __init__(self) -> None:
         self.sent: list[dict] = []
-        self.lock = threading.Lock()
+        self.changed = threading.Condition()
         self.msg_callback = self.close_callback = None
         self.closed = False
+        self.worker: Worker | None = None
 
     def send(self, data):
-        with self.lock:
+        with self.changed:
             self.sent.append(data)
+            self.changed.notify_all()
 
     def on_msg(self, callback):
         self.msg_callback = callback
@@ -43,18 +49,31 @@ class FakeComm:
         self.msg_callback({"content": {"comm_id": "c", "data": data}})
 
     def answers(self, request_id):
-        with self.lock:
+        with self.changed:
             return [m for m in self.sent if m["id"] == request_id and m["kind"] in ("response", "error")]
 
+    def until(self, condition, timeout=60.0, what="the condition"):
+        """Block until ``condition(sent)`` holds (re-checked at every send)."""
+        with self.changed:
+            if not self.changed.wait_for(lambda: condition(self.sent), timeout=timeout):
+                raise AssertionError(f"{what} did not happen within {timeout} s: {self.sent[-5:]}")
+
     def wait(self, request_id, timeout=60.0, count=1):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.answers(request_id)
-            if len(found) >= count:
-                time.sleep(0.05)  # a second answer would come right after the first
-                return found
-            time.sleep(0.01)
-        raise AssertionError(f"no answer to {request_id} within {timeout} s")
+        """The answers to ``request_id`` once ``count`` have come and the worker has nothing left to run."""
+        self.until(lambda sent: len([m for m in sent if m["id"] == request_id
+                                     and m["kind"] in ("response", "error")]) >= count,
+                   timeout, f"{count} answer(s) to {request_id!r}")
+        drain(self.worker, timeout)
+        return self.answers(request_id)
+
+
+def drain(worker: Worker | None, timeout: float = 60.0) -> None:
+    """Return once every job submitted to ``worker`` so far has finished (it runs them in order)."""
+    if worker is None:
+        return
+    done = threading.Event()
+    worker.submit(done.set)
+    assert done.wait(timeout), f"the worker did not finish its jobs within {timeout} s"
 
 
 def req(rid, name, payload=None):
@@ -67,8 +86,7 @@ def setup(tiny_lm):
         """A model whose stream is slow and endless, to test cancel."""
 
         def stream(self, prompt="", **options):
-            while True:
-                time.sleep(0.01)
+            while True:  # until cancelled: the channel checks between two tokens
                 yield "x"
 
     class Broken(type(tiny_lm)):
@@ -79,7 +97,8 @@ def setup(tiny_lm):
     broken = Broken(tiny_lm.model, tiny_lm.tokenizer, tiny_lm.config, tiny_lm.metadata)
     ns = {"lm": tiny_lm, "slow": slow, "broken": broken}
     fake = FakeComm()
-    channel = Channel(fake, ModelRegistry(lambda: ns), Worker())
+    fake.worker = Worker()
+    channel = Channel(fake, ModelRegistry(lambda: ns), fake.worker)
     return fake, channel
 
 
@@ -106,9 +125,7 @@ def test_generate_sends_events_then_exactly_one_response(setup):
 def test_cancel_stops_a_running_generation(setup):
     fake, _ = setup
     fake.deliver(req("g", "generate", {"model": "slow", "prompt": "A"}))
-    deadline = time.monotonic() + 30
-    while not any(m["kind"] == "event" for m in fake.sent) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    fake.until(lambda sent: any(m["kind"] == "event" for m in sent), what="a first event")
     fake.deliver(req("c", "cancel", {"id": "g"}))
     (cancel_answer,) = fake.answers("c")
     assert cancel_answer["payload"] == {"cancelled": True}
@@ -177,11 +194,12 @@ def test_every_request_of_a_burst_gets_one_answer(setup):
 def test_closing_the_comm_stops_work_and_sends_nothing_more(setup):
     fake, channel = setup
     fake.deliver(req("g", "generate", {"model": "slow", "prompt": "A"}))
-    time.sleep(0.2)
+    fake.until(lambda sent: any(m["kind"] == "event" for m in sent), what="a first event")
     fake.close_callback({})
     count = len(fake.sent)
-    time.sleep(0.3)
+    drain(fake.worker)  # returns only if the endless generation stopped
     assert channel.closed and len(fake.sent) == count
+    assert not fake.answers("g")  # no answer to a front end that went away
 
 
 # === Registration ===

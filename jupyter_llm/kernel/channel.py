@@ -59,6 +59,9 @@ class Channel:
         self.closed = False
         self._running: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+        # Held while sending and while closing: once the comm is closed nothing more goes out,
+        # not even a message the worker was about to send.
+        self._send_lock = threading.Lock()
         comm.on_msg(self._on_msg)
         comm.on_close(self._on_close)
 
@@ -68,7 +71,8 @@ class Channel:
         self.handle(msg.get("content", {}).get("data"))
 
     def _on_close(self, msg: dict[str, Any] | None = None) -> None:
-        self.closed = True
+        with self._send_lock:
+            self.closed = True
         with self._lock:
             for flag in self._running.values():
                 flag.set()
@@ -132,12 +136,13 @@ class Channel:
         self._send(reply)
 
     def _send(self, data: dict[str, Any]) -> None:
-        if self.closed:
-            return
-        try:
-            self.comm.send(data)
-        except Exception:  # the front end went away: nothing to answer to
-            log.debug("jupyter_llm: could not send on the kernel channel", exc_info=True)
+        with self._send_lock:
+            if self.closed:
+                return
+            try:
+                self.comm.send(data)
+            except Exception:  # the front end went away: nothing to answer to
+                log.debug("jupyter_llm: could not send on the kernel channel", exc_info=True)
 
 
 def error_code(e: JupyterLLMError) -> str:

@@ -18,16 +18,14 @@ def _python(code: str, env: dict[str, str] | None = None, args: tuple[str, ...] 
     return result.stdout
 
 
-def test_load_ext_is_fast_and_imports_no_tensorflow(tmp_path):
+def test_load_ext_imports_no_tensorflow(tmp_path):
+    """What keeps %load_ext light: no TensorFlow, Keras or tokenizers (bench/micro.py times it)."""
     out = _python("""
-        import json, sys, time
+        import json, sys
         from IPython.core.interactiveshell import InteractiveShell
         shell = InteractiveShell.instance()
-        start = time.perf_counter()
         shell.run_line_magic("load_ext", "jupyter_llm")
-        seconds = time.perf_counter() - start
         print(json.dumps({
-            "seconds": seconds,
             "heavy": sorted(m for m in ("tensorflow", "keras", "tokenizers") if m in sys.modules),
             "line": sorted(n for n in ("generate", "llm") if n in shell.magics_manager.magics["line"]),
             "cell": "generate" in shell.magics_manager.magics["cell"],
@@ -36,7 +34,6 @@ def test_load_ext_is_fast_and_imports_no_tensorflow(tmp_path):
     report = json.loads(out.strip().splitlines()[-1])
     assert report["heavy"] == []
     assert report["line"] == ["generate", "llm"] and report["cell"]
-    assert report["seconds"] < 0.5, report
 
 
 def test_extension_from_ipython_config(tmp_path):

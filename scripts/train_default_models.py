@@ -17,6 +17,13 @@ examples and settings it was trained for. Before that, the same recipe is
 trained on 80% of each intent's examples and scored on the other 20% (the
 held-out accuracy recorded). Run them after editing the examples in
 ``jupyter_llm/assistant/data`` or the settings in ``understanding.py``.
+
+``--quick`` is a smoke test of the whole script: the same recipes for a few
+steps (one epoch of each NLU model), written under ``--out`` (required with
+``--quick``, so a quick model never replaces a shipped one) and logged to
+``--log`` (default: ``OUT/default_models.jsonl``).
+
+    python scripts/train_default_models.py --quick --out /tmp/quick
 """
 
 from __future__ import annotations
@@ -44,21 +51,28 @@ RECIPES = {
 }
 
 
-def _record(result: dict) -> dict:
-    """Print a run's result and append it to bench/results/default_models.jsonl."""
+LOG = ROOT / "bench" / "results" / "default_models.jsonl"
+#: --quick: training steps of a language model (one epoch) and epochs of an NLU model
+QUICK_STEPS, QUICK_NLU_EPOCHS = 3, 1
+
+
+def _record(result: dict, log: Path = LOG) -> dict:
+    """Print a run's result and append it to ``log`` (bench/results/default_models.jsonl)."""
     print(json.dumps(result, ensure_ascii=False, indent=2), flush=True)
-    log = ROOT / "bench" / "results" / "default_models.jsonl"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "a", encoding="utf-8") as f:
         f.write(json.dumps(result, ensure_ascii=False) + "\n")
     return result
 
 
-def train_one(name: str, corpora: Path, epochs: int | None) -> dict:
+def train_one(name: str, corpora: Path, epochs: int | None, out: Path = OUT, log: Path = LOG,
+              quick: bool = False) -> dict:
     import jupyter_llm as jl
 
     corpus, options, prompt = RECIPES[name]
     options = {**options, **({"epochs": epochs} if epochs else {})}
+    if quick:
+        options.update(epochs=1, steps_per_epoch=QUICK_STEPS)
     start = time.perf_counter()
     lm = jl.train(corpora / corpus, validation_split=0.1, seed=0, progress=False, sample_tokens=0,
                   on_progress=lambda e: e.kind == "epoch_end" and print(
@@ -67,31 +81,37 @@ def train_one(name: str, corpora: Path, epochs: int | None) -> dict:
                   **options)
     seconds = time.perf_counter() - start
     lm.metadata["description"] = f"Bundled default model: character level, trained on {corpus}."
-    lm.save(OUT / name, overwrite=True)
+    lm.save(out / name, overwrite=True)
     result = {
         "name": name,
+        "quick": quick,
         "corpus": corpus,
         "options": options,
         "seconds": round(seconds, 1),
         "parameters": lm.num_parameters,
         "val_loss": lm.metadata["history"][-1]["val_loss"],
         "sample": prompt + lm.generate(prompt, max_tokens=200, temperature=0.8, seed=0),
-        "weights_bytes": (OUT / name / "model.weights.h5").stat().st_size,
+        "weights_bytes": (out / name / "model.weights.h5").stat().st_size,
     }
-    return _record(result)
+    return _record(result, log)
 
 
 #: target -> the assistant model it trains (see jupyter_llm.assistant.understanding.KINDS)
 NLU_TARGETS = {"assistant-nlu": "assistant", "mood": "mood"}
 
 
-def train_nlu(target: str) -> dict:
-    """Train and ship one of the assistant's default NLU models; record held-out scores, time and size."""
+def train_nlu(target: str, out: Path | None = None, log: Path = LOG, quick: bool = False) -> dict:
+    """Train and ship one of the assistant's default NLU models; record held-out scores, time and size.
+
+    ``out``: write it under ``out/KIND`` instead of the package's shipped folder.
+    """
     from jupyter_llm import nlu
     from jupyter_llm.assistant import understanding as u
 
     kind = NLU_TARGETS[target]
     data, config, epochs = u.default_recipe(kind)
+    if quick:
+        epochs = QUICK_NLU_EPOCHS
     options = {**config.train_options(), "max_time": None}
     # Held-out scores: the same recipe on 80% of each intent's examples (split with seed 0).
     if kind == "assistant":
@@ -107,13 +127,18 @@ def train_nlu(target: str) -> dict:
     del probe
     # The shipped model: every example.
     start = time.perf_counter()
-    model = u.train_default(kind)
+    if quick:
+        model = nlu.IntentSlotModel.train(data, epochs=epochs, **options)
+        model.metadata["fingerprint"] = u.fingerprint(kind, data, config, epochs)
+    else:
+        model = u.train_default(kind)
     seconds = time.perf_counter() - start
     if model.metadata.get("stopped") != "epochs":
         raise SystemExit(f"{target}: training stopped early ({model.metadata.get('stopped')}); not shipped.")
-    folder = u.save_shipped(kind, model)
+    folder = u.save_shipped(kind, model, out)
     result = {
         "name": target,
+        "quick": quick,
         "corpus": f"jupyter_llm/assistant/data ({kind})",
         "options": {"epochs": epochs, **{k: v for k, v in options.items() if v != getattr(nlu.NLUConfig(), k)}},
         "seconds": round(seconds, 1),
@@ -125,7 +150,7 @@ def train_nlu(target: str) -> dict:
         "weights_bytes": (folder / "model.weights.h5").stat().st_size,
         "folder_bytes": sum(p.stat().st_size for p in folder.iterdir() if p.is_file()),
     }
-    return _record(result)
+    return _record(result, log)
 
 
 def main() -> None:
@@ -134,17 +159,28 @@ def main() -> None:
                         help=f"models to train (default: all of {', '.join([*RECIPES, *NLU_TARGETS])})")
     parser.add_argument("--corpora", type=Path, default=CORPORA)
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs (for a quick check)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write the models under this folder instead of into the package")
+    parser.add_argument("--log", type=Path, default=None,
+                        help="append results here (default: bench/results/default_models.jsonl, "
+                             "or OUT/default_models.jsonl with --out)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a smoke test: {QUICK_STEPS} steps of each language model, "
+                             f"{QUICK_NLU_EPOCHS} epoch of each NLU model (needs --out)")
     args = parser.parse_args()
     unknown = [n for n in args.names if n not in RECIPES and n not in NLU_TARGETS]
     if unknown:
         parser.error(f"unknown model {unknown[0]!r}; expected one of {', '.join([*RECIPES, *NLU_TARGETS])}")
     if args.epochs and any(n in NLU_TARGETS for n in args.names):
         parser.error("--epochs applies to the language models only; the NLU models ship with their recipe's epochs")
+    if args.quick and args.out is None:
+        parser.error("--quick needs --out: a quick model must not replace a shipped one")
+    log = args.log or (args.out / "default_models.jsonl" if args.out else LOG)
     for name in args.names or [*RECIPES, *NLU_TARGETS]:
         if name in NLU_TARGETS:
-            train_nlu(name)
+            train_nlu(name, args.out, log, args.quick)
         else:
-            train_one(name, args.corpora, args.epochs)
+            train_one(name, args.corpora, args.epochs, args.out or OUT, log, args.quick)
 
 
 if __name__ == "__main__":

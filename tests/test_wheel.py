@@ -52,17 +52,23 @@ def test_bundled_weights_fit_the_budget(wheel):
 
 
 def test_a_fresh_environment_generates_and_answers_with_no_training(wheel, tmp_path):
-    # A fresh virtual environment that has only the wheel's package; the dependencies come from this
-    # environment's site-packages through a .pth line (whose own .pth files, such as the editable
-    # install of this checkout, are not processed).
+    # A fresh virtual environment, as a user makes one: `pip install "jupyter_llm[notebook]"` from the wheel,
+    # every dependency resolved from pyproject.toml by pip (none borrowed from this environment), so a
+    # dependency missing from pyproject.toml fails here.
     env_dir = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True, timeout=300)
     python = env_dir / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
-                   check=True, timeout=600)
-    (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                              f"{wheel}[notebook]"], capture_output=True, text=True, timeout=1500)
+    assert install.returncode == 0, install.stderr[-3000:]
+    paths = json.loads(subprocess.run([str(python), "-c", "import json, sys; print(json.dumps(sys.path))"],
+                                      check=True, capture_output=True, text=True).stdout)
+    site = Path(next(p for p in paths if p.endswith("site-packages")))
+    assert site.is_relative_to(env_dir) and sysconfig.get_paths()["purelib"] not in paths, paths
+    lab = subprocess.run([str(env_dir / "bin" / "jupyter"), "labextension", "list"], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "JUPYTER_PATH": "", "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")})
+    listing = lab.stdout + lab.stderr
+    assert "@jupyter-llm/labextension" in listing and "enabled" in listing and "OK" in listing, listing
     work = tmp_path / "work"
     work.mkdir()
     script = textwrap.dedent("""

@@ -100,20 +100,21 @@ def test_the_magic_of_a_fresh_shell_answers_without_training(no_training, shell)
         unregister_magics(shell)
 
 
-def test_teaching_retrains_and_undo_returns_to_the_shipped_model(trainings, jl_home):
+def test_teaching_fine_tunes_the_shipped_model_and_undo_returns_to_it(no_training, jl_home):
     from jupyter_llm.assistant import Assistant
 
     a = Assistant(now=Clock())
-    assert a.ask("hello").intent == "greet" and trainings == []
-    a.teach("add_todo", "stick [oat milk](task) on the shopping pile")
-    assert len(trainings) == 1
-    data, epochs, options = trainings[0]
-    assert epochs == u.INTENT_EPOCHS and len(data) == len(u.training_set()) + u.TAUGHT_REPEATS
-    assert any(ex.utterance == "stick oat milk on the shopping pile" for ex in data)
-    assert len(list((jl_home / "nlu").glob("assistant-*"))) == 1  # the taught model is cached
+    assert a.ask("hello").intent == "greet"
+    r = a.teach("add_todo", "stick [oat milk](task) on the shopping pile")  # no training from scratch
+    assert r.status == "done" and r.data["learned"] and r.slots == {"task": "oat milk"}
+    meta = a.nlu.metadata
+    assert meta["fine_tuned"][0]["seed"] == 0 and meta["taught"] == [{
+        "intent": "add_todo", "example": "stick oat milk on the shopping pile", "learned": True,
+        "understood_as": "add_todo with task='oat milk'", "expected": "add_todo with task='oat milk'",
+        "markdown": "stick [oat milk](task) on the shopping pile"}]
+    assert len(list((jl_home / "nlu").glob("taught-*"))) == 1  # the taught model is cached
     a.undo()
-    assert len(trainings) == 1  # back to the shipped examples: the shipped model, no training
-    assert a.nlu.metadata["fingerprint"] == u.shipped_fingerprint("assistant")
+    assert a.nlu.metadata["fingerprint"] == u.shipped_fingerprint("assistant")  # the shipped model again
 
 
 @pytest.mark.parametrize("damage", ["weights", "missing", "fingerprint"])

@@ -137,7 +137,7 @@ class Assistant:
         if self._mood is None:
             from .understanding import ready_mood_model
 
-            self._mood = ready_mood_model(**{k: v for k, v in self.training.items() if k != "epochs"})
+            self._mood = ready_mood_model(**{k: v for k, v in self.training.items() if k in ("config", "cache", "shipped")})
         return self._mood
 
     def taught(self) -> list[tuple[str, str]]:
@@ -258,24 +258,38 @@ class Assistant:
         if not isinstance(example, str) or not example.strip():
             raise invalid("example", "a non-empty example sentence", example)
         example = example.strip()
-        Example.from_markdown(example, intent)  # a malformed annotation fails here, before anything is saved
+        taught = Example.from_markdown(example, intent)  # a malformed annotation fails here, before anything is saved
         lang = lang_of(example)
         self.store.add_example(intent, example)
         if not retrain:
             return Reply(say(lang, "Learned one example of {i}.", "学会了 {i} 的一个例句。", i=intent), lang=lang)
         started = time.perf_counter()
-        self.retrain()
+        model = self.retrain()
         seconds = time.perf_counter() - started
-        from ..nlu.data import parse_annotated
+        from .teaching import outcome
 
-        plain = parse_annotated(example)[0]
-        p = self.understand(plain)
-        return Reply(say(lang, "Learned. Retrained in {s:.1f} s; '{e}' is now understood as {p} ({c:.0%}).",
-                         "学会了。重新训练用时 {s:.1f} 秒；“{e}”现在被理解为 {p}（{c:.0%}）。",
-                         s=seconds, e=plain, p=p.intent, c=p.confidence),
-                     intent=p.intent, confidence=p.confidence, slots=dict(p.slots), prediction=p, lang=lang,
-                     data={"intent": intent, "example": example, "seconds": round(seconds, 1),
-                           "understood_as": p.intent})
+        result = outcome(model, taught)
+        p = self.understand(taught.utterance)
+        data = {"intent": intent, "example": example, "seconds": round(seconds, 1), "understood_as": p.intent,
+                "learned": result["learned"], "extra_rounds": model.metadata.get("teach_rounds", 0)}
+        common = dict(intent=p.intent, confidence=p.confidence, slots=dict(p.slots), prediction=p, lang=lang, data=data)
+        if result["learned"]:
+            return Reply(say(lang, "Learned. Retrained in {s:.1f} s; '{e}' is now understood as {p} ({c:.0%}).",
+                             "学会了。重新训练用时 {s:.1f} 秒；“{e}”现在被理解为 {p}（{c:.0%}）。",
+                             s=seconds, e=taught.utterance, p=p.intent, c=p.confidence), **common)
+        if self._nlu_fixed:
+            why = say(lang, "this assistant was given a fixed model (nlu=...), which teaching does not retrain",
+                      "这个助手用的是指定的模型（nlu=...），教学不会重新训练它")
+        else:
+            why = say(lang, "even after {r} extra rounds of training it still reads it as {got}, probably because "
+                            "similar examples say otherwise",
+                      "再训练了 {r} 轮之后仍然理解为 {got}，可能是相似的例句给出了不同的答案",
+                      r=data["extra_rounds"], got=result["understood_as"])
+        return Reply(say(lang, "I kept the example but did not learn it: I expected '{e}' to be {want}, but {why}; "
+                               "`%assistant undo` removes it.",
+                         "例句已保存，但我没有学会：“{e}”应当是 {want}，但{why}；`%assistant undo` 可以删除它。",
+                         e=taught.utterance, want=result["expected"], why=why),
+                     status="error", **common)
 
     def retrain(self) -> "IntentSlotModel":
         """Train the default model again on the shipped and taught examples (unless a model was given)."""

@@ -1,12 +1,13 @@
 """The assistant's two models, ready on first use: the intent and slot model, and the mood model.
 
 Both are :class:`~jupyter_llm.nlu.IntentSlotModel` trained on the examples
-shipped in ``jupyter_llm/assistant/data/`` (English and Chinese), the intent
-model also on the examples the user taught (``%assistant --teach``). Training
-takes seconds; the result is cached twice, keyed by a fingerprint of the
-examples and settings: in memory for the process, and on disk as
-``home()/nlu/assistant-<fingerprint>`` (or ``mood-<fingerprint>``). Teaching
-changes the fingerprint, so the next message retrains.
+shipped in ``jupyter_llm/assistant/data/`` (English and Chinese). The examples
+the user taught (``%assistant --teach``) fine-tune the intent model in
+seconds and are checked one by one (``teaching.py``). Every model is cached
+twice, keyed by a fingerprint of its examples and settings: in memory for the
+process, and on disk as ``home()/nlu/assistant-<fingerprint>`` (or ``mood-``,
+or ``taught-`` for a fine-tuned one). Teaching changes the fingerprint, so
+the model is fine-tuned again from the default one.
 
 A fresh install trains nothing: both default models (no taught examples) ship
 read-only in ``jupyter_llm/assistant/models/assistant`` and ``.../mood``, each
@@ -22,7 +23,7 @@ import hashlib
 import json
 import shutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -180,14 +181,28 @@ def save_shipped(kind: str, model: "IntentSlotModel", root: Path | None = None) 
 
 def _ready(kind: str, data: NLUDataset, config: NLUConfig, epochs: int, cache: bool = True,
            shipped: bool = True) -> "IntentSlotModel":
-    from ..nlu.model import IntentSlotModel, nlu_models_dir
+    from ..nlu.model import IntentSlotModel
 
     key = fingerprint(kind, data, config, epochs)
-    name = f"{kind}-{key}"
+    return _remembered(kind, key, lambda: IntentSlotModel.train(data, epochs=epochs, **config.train_options()),
+                       cache, kind if shipped else None)
+
+
+def _remembered(prefix: str, key: str, train: Callable[[], "IntentSlotModel"], cache: bool,
+                shipped: str | None = None) -> "IntentSlotModel":
+    """The model keyed ``key``: from memory, the shipped model of kind ``shipped``, the disk cache, else ``train()``.
+
+    A trained model records ``fingerprint`` and ``model_format`` in its metadata
+    and (``cache=True``) is saved as ``home()/nlu/<prefix>-<key>``, replacing
+    older ``<prefix>-*`` folders.
+    """
+    from ..nlu.model import IntentSlotModel, nlu_models_dir
+
+    name = f"{prefix}-{key}"
     with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
-        model = _load_shipped(kind, key) if shipped else None
+        if name in _CACHE:
+            return _CACHE[name]
+        model = _load_shipped(shipped, key) if shipped else None
         folder = nlu_models_dir() / name
         if model is None and cache and (folder / "manifest.json").is_file():
             try:
@@ -195,15 +210,15 @@ def _ready(kind: str, data: NLUDataset, config: NLUConfig, epochs: int, cache: b
             except JupyterLLMError:
                 model = None  # a damaged cache: train again
         if model is None:
-            model = IntentSlotModel.train(data, epochs=epochs, **config.train_options())
+            model = train()
             model.metadata.update({"fingerprint": key, "model_format": MODEL_FORMAT})
             if cache:
                 try:
                     model.save(folder, overwrite=True)
-                    _remove_stale(folder.parent, kind, keep=name)
+                    _remove_stale(folder.parent, prefix, keep=name)
                 except (OSError, JupyterLLMError):
                     pass  # a cache that cannot be written only costs a retrain next time
-        _CACHE[key] = model
+        _CACHE[name] = model
         return model
 
 
@@ -214,14 +229,25 @@ def _remove_stale(root: Path, kind: str, keep: str) -> None:
 
 
 def ready_model(taught: Iterable[tuple[str, str]] = (), epochs: int = INTENT_EPOCHS,
-                config: NLUConfig | None = None, cache: bool = True, shipped: bool = True) -> "IntentSlotModel":
+                config: NLUConfig | None = None, cache: bool = True, shipped: bool = True,
+                teach_seed: int | None = None) -> "IntentSlotModel":
     """The intent and slot model for the shipped and taught examples.
 
-    The model shipped in the package when nothing was taught and the settings
-    are the defaults (``shipped=False`` ignores it); else trained once, then
-    cached in memory and (``cache=True``) on disk.
+    Nothing taught: the model shipped in the package when the settings are the
+    defaults (``shipped=False`` ignores it), else trained once. Something
+    taught: that model fine-tuned on the taught examples and checked on each
+    (:func:`~jupyter_llm.assistant.teaching.taught_model`, seconds;
+    ``teach_seed`` seeds it). Either is cached in memory and (``cache=True``) on disk.
     """
-    return _ready("assistant", training_set(taught), config or intent_config(), epochs, cache, shipped)
+    from . import teaching
+
+    taught = [(str(intent), str(text)) for intent, text in taught]
+    base = _ready("assistant", training_set(), config or intent_config(), epochs, cache, shipped)
+    if not taught:
+        return base
+    seed = teaching.TEACH_SEED if teach_seed is None else teach_seed
+    key = teaching.taught_fingerprint(str(base.metadata.get("fingerprint")), taught, seed)
+    return _remembered("taught", key, lambda: teaching.taught_model(base, shipped_examples(), taught, seed), cache)
 
 
 def ready_mood_model(epochs: int = MOOD_EPOCHS, config: NLUConfig | None = None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from .config import NLUConfig
 from .data import Example, NLUDataset, from_dataframe, load_bio_dataset, load_markdown, parse_annotated
 from .decoding import repair_bio, viterbi_bio
+from .finetune import fine_tune
 from .metrics import chunks, span_f1
 from .metrics import score as score_predictions
 from .model import IntentSlotModel
@@ -25,6 +26,7 @@ from .tokenize import tokenize
 
 __all__ = [
     "IntentSlotModel",
+    "fine_tune",
     "NLUConfig",
     "NLUDataset",
     "Example",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -227,20 +228,11 @@ class IntentSlotModel:
     # === Prediction ===
 
     def _forward(self, words: np.ndarray, chars: np.ndarray):
+        net = self.network
         if self._predict_fn is None:
-            from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
-            import tensorflow as tf
-
-            net = self.network
-
-            @tf.function(input_signature=[tf.TensorSpec((None, None), tf.int32),
-                                          tf.TensorSpec((None, None, None), tf.int32)], reduce_retracing=True)
-            def forward(w, c):
-                intent_logits, slot_logits, weights = net((w, c), training=False)
-                return tf.nn.softmax(intent_logits), tf.nn.log_softmax(slot_logits), weights
-
-            self._predict_fn = forward
-        probs, slot_logp, weights = self._predict_fn(words, chars)
+            self._predict_fn = _shared_forward(net, self.config)
+        probs, slot_logp, weights = self._predict_fn([v.value for v in net.trainable_variables],
+                                                     [v.value for v in net.non_trainable_variables], words, chars)
         return np.asarray(probs), np.asarray(slot_logp), np.asarray(weights)
 
     def _run(self, tokens_list: Sequence[Sequence[str]], batch_size: int = 256):
@@ -352,14 +344,53 @@ class IntentSlotModel:
         except (TypeError, ValueError, KeyError) as e:
             raise CorruptModelError(f"'{folder}' holds an invalid config or vocabulary ({e}). "
                                     "Expected files saved by IntentSlotModel.save.") from None
-        if (len(vocab.words), len(vocab.chars), len(vocab.intents), len(vocab.tags)) != (
-                config.num_words, config.num_chars, config.num_intents, config.num_tags):
+        if (len(vocab.words) > config.num_words or len(vocab.chars) > config.num_chars  # fine-tuning leaves spare rows
+                or (len(vocab.intents), len(vocab.tags)) != (config.num_intents, config.num_tags)):
             raise CorruptModelError(f"'{folder}' is inconsistent: its vocabulary does not match its config. "
                                     "Expected files saved together.")
         metadata = store.read_json(files, "metadata.json", folder)
         network = _build_network(config)
         store.load_weights_from(network, files, folder, writer="IntentSlotModel.save")
         return cls(network, vocab, config, metadata, name=folder.name)
+
+
+#: One traced forward pass per network shape, shared by every model of that shape.
+_FORWARDS: dict[tuple, Any] = {}
+_FORWARDS_LOCK = threading.Lock()
+
+
+def _shape_key(config: NLUConfig) -> tuple:
+    """What decides the network's weights' shapes and its forward pass."""
+    return (config.num_words, config.num_chars, config.num_intents, config.num_tags, config.word_dim, config.char_dim,
+            config.char_filters, config.char_kernel, config.rnn_units, config.attention_dim)
+
+
+def _shared_forward(net: Any, config: NLUConfig):
+    """``forward(trainable, non_trainable, words, chars) -> (intent probs, slot log-probs, attention)``.
+
+    Traced once per shape (tracing the BiGRU takes seconds) on the first
+    network of that shape, then run with the weights of whichever model calls
+    it (Keras' ``stateless_call``), so a fine-tuned copy answers at once.
+    """
+    key = _shape_key(config)
+    with _FORWARDS_LOCK:
+        if key in _FORWARDS:
+            return _FORWARDS[key]
+        from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
+        import tensorflow as tf
+
+        spec = [[tf.TensorSpec(v.shape, v.dtype) for v in net.trainable_variables],
+                [tf.TensorSpec(v.shape, v.dtype) for v in net.non_trainable_variables],
+                tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, None, None), tf.int32)]
+
+        @tf.function(input_signature=spec, reduce_retracing=True)
+        def forward(trainable, non_trainable, w, c):
+            (intent_logits, slot_logits, weights), _ = net.stateless_call(trainable, non_trainable, (w, c),
+                                                                          training=False)
+            return tf.nn.softmax(intent_logits), tf.nn.log_softmax(slot_logits), weights
+
+        _FORWARDS[key] = forward
+        return forward
 
 
 def _build_network(config: NLUConfig):

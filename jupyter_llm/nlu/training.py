@@ -36,6 +36,7 @@ POOL_BATCHES = 50
 
 def fit(model: "IntentSlotModel", train: NLUDataset, valid: NLUDataset | None, epochs: int | None,
         progress: bool | Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Train ``model.network`` in place on ``train`` (from its config's settings); returns the history."""
     from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
     import keras
     import tensorflow as tf
@@ -48,14 +49,10 @@ def fit(model: "IntentSlotModel", train: NLUDataset, valid: NLUDataset | None, e
         epochs = MAX_EPOCHS if valid is not None else DEFAULT_EPOCHS
 
     # === Data, encoded once ===
-    words, chars = vocab.encode([ex.tokens for ex in train], config)  # (N, T), (N, T, L)
-    tags = vocab.encode_tags([ex.tags for ex in train], words.shape[1])  # (N, T)
-    intents = np.array([vocab.intent_id(ex.intent) for ex in train], np.int32)  # (N,)
+    words, chars, tags, intents = encode(model, train)  # (N, T), (N, T, L), (N, T), (N,)
     lengths = (words > 0).sum(axis=1)
     char_lengths = (chars > 0).sum(axis=2).max(axis=1)
-    counts = np.asarray(vocab.word_counts, np.float32)
-    alpha = float(config.word_dropout)
-    drop_table = tf.constant(np.where(counts > 0, alpha / (alpha + np.maximum(counts, 1)), 0.0).astype(np.float32))
+    drop_table = tf.constant(drop_probabilities(vocab.word_counts, config.word_dropout))
 
     # === Step ===
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm)
@@ -66,30 +63,10 @@ def fit(model: "IntentSlotModel", train: NLUDataset, valid: NLUDataset | None, e
                                   tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), tf.int32)],
                  reduce_retracing=True)
     def step(w, c, y_tags, y_intent):
-        noise = seed_gen.uniform(tf.shape(w))
-        dropped = tf.where((noise < tf.gather(drop_table, w)) & (w > 1), tf.ones_like(w), w)  # -> <unk>
-        mask = tf.cast(w > 0, tf.float32)  # (B, T)
-        with tf.GradientTape() as tape:
-            intent_logits, slot_logits, _ = net((dropped, c), training=True)
-            intent_loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(y_intent, intent_logits))
-            token_loss = tf.nn.sparse_softmax_cross_entropy_with_logits(y_tags, slot_logits)  # (B, T)
-            slot_loss = tf.reduce_sum(token_loss * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
-            loss = intent_loss + slot_loss
-        grads = tape.gradient(loss, net.trainable_variables)
-        optimizer.apply_gradients(zip(grads, net.trainable_variables))
-        return intent_loss, slot_loss
+        return train_step(net, optimizer, w, c, y_tags, y_intent, seed_gen.uniform(tf.shape(w)), drop_table)
 
     def batches():
-        order = rng.permutation(len(train))
-        pool = config.batch_size * POOL_BATCHES
-        out = []
-        for s in range(0, len(order), pool):
-            chunk = order[s:s + pool]
-            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-            out += [chunk[i:i + config.batch_size] for i in range(0, len(chunk), config.batch_size)]
-        rng.shuffle(out)
-        return out
+        return length_batches(rng, lengths, config.batch_size)
 
     def validate() -> dict[str, Any]:
         pred_intents, pred_tags = model.predict_tags([ex.tokens for ex in valid])
@@ -157,3 +134,56 @@ def _report(progress: bool | Callable[[dict[str, Any]], None], record: dict[str,
             parts.append(f"val intent {record['val_intent_accuracy']:.2%} slot F1 {record['val_slot_f1']:.2%}")
         parts.append(f"{record['seconds']:.0f}s")
         print(" | ".join(parts), flush=True)
+
+
+# === Pieces shared with fine-tuning (nlu/finetune.py) ===
+
+def encode(model: "IntentSlotModel", data: NLUDataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Word ids ``(N, T)``, char ids ``(N, T, L)``, tag ids ``(N, T)`` and intent ids ``(N,)`` of ``data``."""
+    vocab = model.vocab
+    words, chars = vocab.encode([ex.tokens for ex in data], model.config)
+    tags = vocab.encode_tags([ex.tags for ex in data], words.shape[1])
+    intents = np.array([vocab.intent_id(ex.intent) for ex in data], np.int32)
+    return words, chars, tags, intents
+
+
+def drop_probabilities(word_counts: list[int], alpha: float) -> np.ndarray:
+    """The word dropout of each word id, ``(num_words,)``: ``alpha / (alpha + n)`` for a word seen n times."""
+    counts = np.asarray(word_counts, np.float32)
+    alpha = float(alpha)
+    return np.where(counts > 0, alpha / (alpha + np.maximum(counts, 1)), 0.0).astype(np.float32)
+
+
+def length_batches(rng: np.random.Generator, lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Batches of example indices, shuffled, each of utterances of similar length."""
+    order = rng.permutation(len(lengths))
+    pool = batch_size * POOL_BATCHES
+    out = []
+    for s in range(0, len(order), pool):
+        chunk = order[s:s + pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        out += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+def train_step(net: Any, optimizer: Any, w: Any, c: Any, y_tags: Any, y_intent: Any, noise: Any, drop_table: Any):
+    """One optimizer step on a batch (called inside a ``tf.function``); returns ``(intent_loss, slot_loss)``.
+
+    ``w`` ``(B, T)``, ``c`` ``(B, T, L)``, ``y_tags`` ``(B, T)``, ``y_intent`` ``(B,)``;
+    ``noise`` ``(B, T)`` uniform in [0, 1) decides the word dropout against ``drop_table``.
+    """
+    import tensorflow as tf
+
+    dropped = tf.where((noise < tf.gather(drop_table, w)) & (w > 1), tf.ones_like(w), w)  # -> <unk>
+    mask = tf.cast(w > 0, tf.float32)  # (B, T)
+    with tf.GradientTape() as tape:
+        intent_logits, slot_logits, _ = net((dropped, c), training=True)
+        intent_loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(y_intent, intent_logits))
+        token_loss = tf.nn.sparse_softmax_cross_entropy_with_logits(y_tags, slot_logits)  # (B, T)
+        slot_loss = tf.reduce_sum(token_loss * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+        loss = intent_loss + slot_loss
+    grads = tape.gradient(loss, net.trainable_variables)
+    optimizer.apply_gradients(zip(grads, net.trainable_variables))
+    return intent_loss, slot_loss

@@ -106,34 +106,97 @@ def test_time_limit(shakespeare_text):
     assert metrics["stopped"] == "time_limit" and metrics["epochs_completed"] <= 1
 
 
-def test_keyboard_interrupt_stops_cleanly_and_keeps_weights(shakespeare_text):
+def assert_same_weights(actual, expected):
+    assert len(actual) == len(expected)
+    for a, b in zip(actual, expected):
+        np.testing.assert_array_equal(a, b)
+
+
+def untrained(text):
+    """A new tiny character model, so that a progress callback can read its weights while it trains."""
+    from jupyter_llm.config import ModelConfig
+    from jupyter_llm.text.tokenizers import CharTokenizer
+
+    config = ModelConfig.from_size("tiny", seq_len=TINY["seq_len"], batch_size=TINY["batch_size"], seed=0)
+    return jl.LanguageModel.build(config, CharTokenizer.fit([text]))
+
+
+def test_keyboard_interrupt_stops_cleanly_and_keeps_weights(shakespeare_text, jl_home):
+    text = shakespeare_text[:20000]
+    lm = untrained(text)
+    last_step = []
+
     def interrupt(event):
         if event.kind == "step" and event.step == 4:
+            last_step.append(lm.model.get_weights())  # after the 4th step, the last one completed
             raise KeyboardInterrupt
 
-    lm = jl.train(shakespeare_text, epochs=3, on_progress=interrupt, **TINY)
-    assert lm.metadata["metrics"]["stopped"] == "interrupted"
-    assert isinstance(lm.generate("A", max_tokens=5, seed=0), str)
+    out = jl.train(text, model=lm, name="bard", epochs=2, steps_per_epoch=10, on_progress=interrupt, **TINY)
+    assert out is lm
+    metrics = lm.metadata["metrics"]
+    assert metrics["stopped"] == "interrupted" and metrics["partial_epoch"]["steps"] == 4
+    assert metrics["epochs_completed"] == 0
+    assert_same_weights(lm.model.get_weights(), last_step[0])
+    assert_same_weights(jl.load("bard").model.get_weights(), last_step[0])  # saved as returned
+
+    # No epoch was completed, so no checkpoint: resume continues the saved model, from those weights.
+    assert not (jl_home / "checkpoints" / "bard" / "state.json").exists()
+    resumed = jl.train(text, name="bard", resume=True, epochs=1, steps_per_epoch=5, validation_split=0, **TINY)
+    same_start = untrained(text)
+    same_start.model.set_weights(last_step[0])
+    reference = jl.train(text, model=same_start, epochs=1, steps_per_epoch=5, validation_split=0, **TINY)
+    for a, b in zip(resumed.model.get_weights(), reference.model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(resumed.model.get_weights()[0], last_step[0][0])  # and it did train
+    assert [h["epoch"] for h in resumed.metadata["history"]] == [1]
 
 
-def test_nan_loss_restores_the_last_good_weights(shakespeare_text):
-    lm = jl.train(shakespeare_text[:5000], epochs=1, steps_per_epoch=2, **TINY)
-    good = lm.model.get_weights()
-    messages = []
+def test_nan_loss_restores_the_last_good_weights(shakespeare_text, monkeypatch):
+    """The last good weights are the last snapshot (every SNAPSHOT_EVERY steps and at each epoch's end)."""
+    from jupyter_llm.training import trainer
+
+    monkeypatch.setattr(trainer, "SNAPSHOT_EVERY", 2)  # as with 50, in fewer steps
+    text = shakespeare_text[:5000]
+    lm = untrained(text)
+    start = lm.model.get_weights()
+    snapshot, messages = [], []
 
     def poison(event):
-        if event.kind == "step" and event.step == 2:
-            weights = lm.model.get_weights()
-            lm.model.set_weights([np.full_like(w, np.nan) for w in weights])
+        if event.kind == "step" and event.epoch == 2 and event.step == 2:
+            snapshot.append(lm.model.get_weights())  # the snapshot of this step
+        if event.kind == "step" and event.epoch == 2 and event.step == 3:
+            lm.model.set_weights([np.full_like(w, np.nan) for w in lm.model.get_weights()])
         if event.kind == "warning":
             messages.append(event.message)
 
-    jl.train(shakespeare_text[:5000], model=lm, epochs=1, steps_per_epoch=10, on_progress=poison,
-             progress=False, sample_tokens=0)
+    jl.train(text, model=lm, epochs=2, steps_per_epoch=4, on_progress=poison, **TINY)
     assert lm.metadata["metrics"]["stopped"] == "nan"
-    assert messages and "NaN" in messages[0] and "Restored" in messages[0]
-    assert all(np.isfinite(w).all() for w in lm.model.get_weights())
-    assert not all(np.array_equal(a, b) for a, b in zip(good, lm.model.get_weights())) or True
+    assert len(messages) == 1 and "loss became NaN" in messages[0]
+    assert "Restored the last good weights (epoch 2, step 2)" in messages[0]
+    assert_same_weights(lm.model.get_weights(), snapshot[0])
+    assert not np.array_equal(lm.model.get_weights()[0], start[0])  # those of step 6, not of the start
+
+
+def test_nan_weights_after_an_epochs_last_step_are_not_kept_as_good(shakespeare_text, tmp_path):
+    """An update can make the weights NaN although its own loss (computed before it) was finite."""
+    text = shakespeare_text[:5000]
+    lm = untrained(text)
+    start = lm.model.get_weights()
+    messages = []
+
+    def poison(event):
+        if event.kind == "step" and event.epoch == 1 and event.step == 3:
+            lm.model.set_weights([np.full_like(w, np.nan) for w in lm.model.get_weights()])
+        if event.kind == "warning":
+            messages.append(event.message)
+
+    jl.train(text, model=lm, epochs=2, steps_per_epoch=3, checkpoint_dir=tmp_path / "ckpt", on_progress=poison,
+             **TINY)
+    metrics = lm.metadata["metrics"]
+    assert metrics["stopped"] == "nan" and metrics["epochs_completed"] == 0
+    assert len(messages) == 1 and "weights became NaN" in messages[0]
+    assert_same_weights(lm.model.get_weights(), start)  # the only good ones this run had
+    assert not (tmp_path / "ckpt" / "state.json").exists()  # a NaN epoch is never checkpointed
 
 
 def test_early_stopping_restores_the_best_weights(shakespeare_text):

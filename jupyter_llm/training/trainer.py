@@ -373,6 +373,10 @@ def _encode(src: TextSource, tok: Tokenizer) -> np.ndarray:
     return encode_source(src, tok)
 
 
+def _all_finite(weights: list[np.ndarray]) -> bool:
+    return all(np.isfinite(w).all() for w in weights)
+
+
 def _chars_per_token(src: TextSource, tok: Tokenizer, n_tokens: int | None) -> float | None:
     if tok.kind == "char":
         return 1.0
@@ -439,19 +443,17 @@ class _TrainingControl(keras.callbacks.Callback):
         self.elapsed = now - self.start
         loss = float(logs["loss"]) if logs and "loss" in logs else float("nan")
         if not math.isfinite(loss):
-            self.lm.model.set_weights(self.good_weights)
-            self.reason = "nan"
-            self.model.stop_training = True
-            e, s = self.good_step
-            self.bus.emit(ProgressEvent(
-                "warning", epoch=self.epoch, epochs=self.epochs, step=self.step, elapsed=self.elapsed,
-                message=(f"Training stopped at epoch {self.epoch}, step {self.step}: the loss became NaN. "
-                         f"Restored the last good weights (epoch {e}, step {s}); try a lower learning_rate."),
-            ))
+            self._stop_on_nan("the loss")
             return
         self.last_loss = loss
         if self.step % SNAPSHOT_EVERY == 0:
-            self.good_weights = self.lm.model.get_weights()
+            # A finite loss was computed before this step's update: the update itself may have made
+            # the weights NaN, so a snapshot is checked before it becomes the one a NaN restores.
+            weights = self.lm.model.get_weights()
+            if not _all_finite(weights):
+                self._stop_on_nan("the weights")
+                return
+            self.good_weights = weights
             self.good_step = (self.epoch, self.step)
         per_step = (now - self.epoch_start) / self.step
         steps = self.steps or self.est_steps
@@ -477,6 +479,10 @@ class _TrainingControl(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.reason == "nan":
             return
+        weights = self.lm.model.get_weights()
+        if not _all_finite(weights):  # the epoch's last update made them NaN: not a completed epoch
+            self._stop_on_nan("the weights")
+            return
         logs = logs if logs is not None else {}
         loss = logs.get("loss", self.last_loss)
         loss = float(loss) if loss is not None else None
@@ -489,7 +495,7 @@ class _TrainingControl(keras.callbacks.Callback):
         record = {"epoch": epoch + 1, "loss": loss, "val_loss": val, "steps": self.step,
                   "seconds": round(time.perf_counter() - self.epoch_start, 3)}
         self.history.append(record)
-        self.good_weights = self.lm.model.get_weights()
+        self.good_weights = weights
         self.good_step = (epoch + 1, self.step)
         monitored = val if val is not None else loss
         if monitored is not None and (self.best_val is None or monitored < self.best_val):
@@ -514,6 +520,19 @@ class _TrainingControl(keras.callbacks.Callback):
                 sample = f"(no sample: {e})"
             self.bus.emit(ProgressEvent("sample", epoch=epoch + 1, epochs=self.epochs,
                                         sample=(self.sample_prompt or "") + sample, elapsed=self.elapsed))
+
+    def _stop_on_nan(self, what: str) -> None:
+        """Restore the last good snapshot and stop, with a warning that says which."""
+        self.lm.model.set_weights(self.good_weights)
+        self.reason = "nan"
+        self.model.stop_training = True
+        e, s = self.good_step
+        when = f"epoch {e}, step {s}" if s else "those training started from"
+        self.bus.emit(ProgressEvent(
+            "warning", epoch=self.epoch, epochs=self.epochs, step=self.step, elapsed=self.elapsed,
+            message=(f"Training stopped at epoch {self.epoch}, step {self.step}: {what} became NaN. "
+                     f"Restored the last good weights ({when}); try a lower learning_rate."),
+        ))
 
     def _validate(self) -> float | None:
         """The validation loss of the current weights (None without validation text or when not finite)."""

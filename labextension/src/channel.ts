@@ -14,6 +14,16 @@
  *
  * When jupyter_llm registers its comm target, the kernel opens a comm of the
  * same name carrying a `ready` event; the channel then connects at once.
+ *
+ * After a restart the channel says hello again as soon as the kernel
+ * connection is back (`connectionStatusChanged`), not when the kernel reports
+ * `idle`: JupyterLab ignores the status messages of `kernel_info` requests
+ * (the server's `untracked_message_types`), so a restarted kernel can stay
+ * `starting` until something else runs in it.
+ *
+ * A kernel that has not answered `hello` after a while is asked whether it
+ * holds the comm (`comm_info`, answered after the comm_open, however long the
+ * cells queued before it run); only a kernel that does not gives up the channel.
  */
 
 import { Kernel, KernelMessage } from '@jupyterlab/services';
@@ -35,16 +45,10 @@ import {
   requestEnvelope
 } from './protocol';
 
-/**
- * What the panel runs to load jupyter_llm in a kernel. The second line makes
- * sure the comm target is registered even where `%load_ext` does not do it
- * (it is idempotent).
- */
-export const LOAD_CODE =
-  '%load_ext jupyter_llm\n' +
-  '__import__("jupyter_llm.kernel").kernel.register_comm(get_ipython())';
+/** What the panel runs to load jupyter_llm in a kernel: what a user would type. */
+export const LOAD_CODE = '%load_ext jupyter_llm';
 
-/** How long a kernel that is idle may take to answer `hello` (ms). */
+/** How long before the channel asks a kernel that has not answered `hello` whether it holds the comm (ms). */
 const HELLO_TIMEOUT = 30_000;
 
 export type ChannelState =
@@ -77,6 +81,7 @@ interface IPending {
 export class KernelChannel implements IDisposable {
   constructor(readonly kernel: Kernel.IKernelConnection) {
     kernel.statusChanged.connect(this._onStatus, this);
+    kernel.connectionStatusChanged.connect(this._onConnection, this);
     kernel.disposed.connect(this.dispose, this);
     if (kernel.handleComms) {
       kernel.registerCommTarget(COMM_TARGET, this._onAnnouncement);
@@ -217,6 +222,7 @@ export class KernelChannel implements IDisposable {
     window.clearTimeout(this._helloTimer);
     if (!this.kernel.isDisposed) {
       this.kernel.statusChanged.disconnect(this._onStatus, this);
+      this.kernel.connectionStatusChanged.disconnect(this._onConnection, this);
       this.kernel.disposed.disconnect(this.dispose, this);
       if (this.kernel.handleComms) {
         this.kernel.removeCommTarget(COMM_TARGET, this._onAnnouncement);
@@ -350,10 +356,20 @@ export class KernelChannel implements IDisposable {
       this._comm = null;
       this._failPending('dead', 'The kernel died.');
       this._setState('dead', 'The kernel is not running.');
-    } else if (status === 'idle' && (this._state === 'restarting' || this._state === 'dead')) {
+    } else if (status === 'idle' && this._state === 'restarting') {
+      this.connect(); // (usually the connection is back first: `_onConnection`)
+    }
+  }
+
+  /**
+   * The kernel connection is back after a restart: say hello to the new kernel.
+   *
+   * (While the connection still waits for the new kernel's `kernel_info`
+   * reply, JupyterLab holds the comm_open back and sends it right after.)
+   */
+  private _onConnection(_: Kernel.IKernelConnection, status: Kernel.ConnectionStatus): void {
+    if (status === 'connected' && this._state === 'restarting') {
       this.connect();
-    } else if (status === 'idle' && this._state === 'connecting') {
-      this._armHelloTimer();
     }
   }
 
@@ -361,21 +377,43 @@ export class KernelChannel implements IDisposable {
 
   private _armHelloTimer(): void {
     window.clearTimeout(this._helloTimer);
-    this._helloTimer = window.setTimeout(() => {
-      if (this._state !== 'connecting') {
-        return;
-      }
-      if (this.kernel.status !== 'idle') {
-        this._armHelloTimer(); // a long cell is running, or the kernel is starting: keep waiting
-        return;
-      }
-      this._closeComm();
-      this._setState(
-        'not-loaded',
-        'The kernel did not answer. Expected an IPython kernel with jupyter_llm installed.'
-      );
-      this._hello.reject(new ChannelError('not_loaded', this._message));
-    }, HELLO_TIMEOUT);
+    const comm = this._comm;
+    this._helloTimer = window.setTimeout(() => void this._checkHello(comm), HELLO_TIMEOUT);
+  }
+
+  /**
+   * `hello` is not answered yet: ask the kernel whether it holds our comm open.
+   *
+   * The kernel answers `comm_info` from the same queue as our comm_open, so
+   * the answer comes only once it has handled the comm_open, however long
+   * the cells before it run. (The kernel's status cannot tell: a subshell
+   * reports `idle` while a cell is still running.) An open comm keeps the
+   * channel waiting; a kernel without it will never answer.
+   */
+  private async _checkHello(comm: Kernel.IComm | null): Promise<void> {
+    if (this._state !== 'connecting' || !comm || comm !== this._comm) {
+      return;
+    }
+    let open = false;
+    try {
+      const reply = await this.kernel.requestCommInfo({ target_name: COMM_TARGET });
+      open = reply.content.status === 'ok' && comm.commId in reply.content.comms;
+    } catch {
+      open = false; // no comm_info: a kernel that does not speak comms
+    }
+    if (this._state !== 'connecting' || comm !== this._comm) {
+      return; // answered, closed or restarted meanwhile
+    }
+    if (open) {
+      this._armHelloTimer();
+      return;
+    }
+    this._closeComm();
+    this._setState(
+      'not-loaded',
+      'The kernel did not answer. Expected an IPython kernel with jupyter_llm installed.'
+    );
+    this._hello.reject(new ChannelError('not_loaded', this._message));
   }
 
   private _closeComm(): void {

@@ -24,6 +24,34 @@ def test_incremental_decoding_matches_the_full_model(tiny_lm):
     np.testing.assert_allclose(np.stack(stepped), full[4:], atol=2e-4, rtol=1e-4)
 
 
+@pytest.fixture(scope="module")
+def two_layer_lm(shakespeare_text):
+    """A tiny two-layer model with an attention window of 8 tokens, so the ring wraps early."""
+    return jl.train(shakespeare_text[:20000], size="tiny", num_layers=2, attention_window=8, seq_len=16,
+                    batch_size=16, epochs=1, steps_per_epoch=20, learning_rate=0.01, validation_split=0,
+                    progress=False, sample_tokens=0, seed=0)
+
+
+@pytest.mark.parametrize("prompt_length", [5, 21])
+def test_incremental_decoding_matches_a_two_layer_model_at_batch_8_past_the_ring_wrap(two_layer_lm,
+                                                                                      shakespeare_text,
+                                                                                      prompt_length):
+    """Both layers' states and the ring of every row carry over; a prompt longer than W fills the ring too."""
+    lm = two_layer_lm
+    assert lm.config.num_layers == 2 and lm.config.window == 8
+    rows = np.stack([lm.tokenizer.encode(shakespeare_text[1000 * i: 1000 * i + 60]) for i in range(8)])  # (8, 60)
+    full = lm.model(rows, training=False).numpy()  # (8, 60, V), all positions at once
+    decoder = lm.decoder
+    logits, state, _ = decoder.prefill(rows[:, :prompt_length])
+    stepped = [logits]
+    for t in range(prompt_length, rows.shape[1]):
+        logits, state, _ = decoder.step(rows[:, t], state)
+        stepped.append(logits)
+    stepped = np.stack(stepped, axis=1)  # (8, 60 - prompt_length + 1, V)
+    assert np.abs(full[1:] - full[:1]).max() > 1.0  # the rows differ: a mix-up between them would show
+    np.testing.assert_allclose(stepped, full[:, prompt_length - 1:], atol=2e-4, rtol=1e-4)
+
+
 def test_same_seed_same_text_and_different_seeds_differ(tiny_lm):
     a = tiny_lm.generate("First Citizen:", max_tokens=60, seed=3)
     b = tiny_lm.generate("First Citizen:", max_tokens=60, seed=3)

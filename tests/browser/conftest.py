@@ -1,12 +1,17 @@
 """A real JupyterLab in a real browser: fixtures for the browser tests.
 
 ``lab`` starts ``jupyter lab`` on 127.0.0.1 (a free port, a token, a private
-root folder, settings and model store); ``page`` is a Playwright page of
-Debian's chromium (``/usr/bin/chromium``; Playwright never downloads a browser
-here). Without chromium or Playwright the tests skip, except under CI, where
-they fail: CI installs both (scripts/setup.sh --browser).
+root folder, settings and model store) with the front end built in this
+checkout (``jupyter_llm/labextension``); ``page`` is a Playwright page of
+Debian's chromium (``/usr/bin/chromium``, or ``$JUPYTER_LLM_CHROMIUM``;
+Playwright never downloads a browser here).
 
-Screenshots go to ``$JUPYTER_LLM_SCREENSHOTS`` (default ``docs/images/``).
+Nothing is skipped for a missing dependency: without chromium, Playwright or
+``jupyter-lab`` every browser test fails with one sentence naming the command
+that installs it (``scripts/test.sh`` installs chromium when it runs as root).
+
+Screenshots go to a temporary folder; ``JUPYTER_LLM_SCREENSHOTS=docs/images``
+refreshes the images of the docs instead (docs/browser-tests.md).
 """
 
 from __future__ import annotations
@@ -30,31 +35,44 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage",
 ]
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = Path(os.environ.get("JUPYTER_LLM_SCREENSHOTS", ROOT / "docs" / "images"))
+#: The front end built from labextension/src (by the editable install, or ``jlpm build:prod``).
+FRONT_END = ROOT / "jupyter_llm" / "labextension"
 
 
 def _missing() -> str | None:
+    """Why the browser tests cannot run here, as one sentence naming the command that fixes it."""
     if not Path(CHROMIUM).exists():
-        return f"chromium not found at {CHROMIUM} (apt-get install chromium)"
+        return (f"The browser tests need chromium at {CHROMIUM}: "
+                "install it with `apt-get install chromium` (as root).")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "playwright is not installed (pip install playwright)"
+        return f"The browser tests need Playwright: install it with `{sys.executable} -m pip install playwright`."
     if shutil.which("jupyter-lab", path=os.path.dirname(sys.executable)) is None:
-        return "jupyterlab is not installed in this environment"
+        return f"The browser tests need JupyterLab: install it with `{sys.executable} -m pip install jupyterlab`."
+    return _stale_front_end()
+
+
+def _stale_front_end() -> str | None:
+    """A sentence when the built front end is older than its TypeScript sources (the tests would test old code)."""
+    built = FRONT_END / "package.json"
+    if not built.is_file():
+        return None  # not a development checkout: the tests use the installed front end
+    newest = max(p.stat().st_mtime for p in (ROOT / "labextension" / "src").rglob("*") if p.is_file())
+    if newest > built.stat().st_mtime:
+        return ("The front end in jupyter_llm/labextension is older than labextension/src: rebuild it with "
+                "`(. .venv/bin/activate && cd labextension && jlpm build:prod)`.")
     return None
 
 
-def pytest_collection_modifyitems(config, items):
-    reason = _missing()
-    if reason is None:
-        return
-    for item in items:
-        if "tests/browser" in str(item.fspath).replace(os.sep, "/"):
-            if os.environ.get("CI"):
-                item.add_marker(pytest.mark.xfail(reason=reason, run=False, strict=True))
-            else:
-                item.add_marker(pytest.mark.skip(reason=reason))
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say once, at the end, why the browser tests failed when a dependency is missing."""
+    ran_browser_tests = any("tests/browser" in str(getattr(r, "fspath", "")).replace(os.sep, "/")
+                            for key in ("failed", "error") for r in terminalreporter.stats.get(key, []))
+    reason = _missing() if ran_browser_tests else None
+    if reason:
+        terminalreporter.write_sep("=", "browser tests", red=True)
+        terminalreporter.write_line(reason, red=True)
 
 
 def _free_port() -> int:
@@ -94,17 +112,37 @@ class Lab:
         return path
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
+def _require_browser() -> None:
     reason = _missing()
     if reason:
-        pytest.skip(reason)
+        pytest.fail(reason, pytrace=False)
+
+
+def _front_end_path(base: Path) -> dict[str, str]:
+    """``JUPYTER_PATH`` that puts this checkout's build ahead of the copy pip installed into the environment.
+
+    (An editable install copies the front end once; without this the tests would
+    drive whatever was built when the environment was made.)
+    """
+    if not (FRONT_END / "package.json").is_file():
+        return {}
+    extensions = base / "jupyter_path" / "labextensions" / "@jupyter-llm"
+    extensions.mkdir(parents=True)
+    (extensions / "labextension").symlink_to(FRONT_END, target_is_directory=True)
+    paths = [str(base / "jupyter_path"), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    return {"JUPYTER_PATH": os.pathsep.join(paths)}
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    _require_browser()
     base = tmp_path_factory.mktemp("lab")
     root = base / "root"
     root.mkdir()
     port, token = _free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
+        **_front_end_path(base),
         "JUPYTER_LLM_HOME": str(base / "jl_home"),
         "JUPYTER_CONFIG_DIR": str(base / "config"),
         "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
@@ -141,6 +179,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
+    _require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -158,12 +197,25 @@ def page(browser, lab):
     context.close()
 
 
-def screenshot(page, name: str, locator=None) -> Path:
-    """Save a screenshot for the docs: ``docs/images/NAME.png``."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    (locator or page).screenshot(path=str(path))
-    return path
+@pytest.fixture(scope="session")
+def screenshot(tmp_path_factory):
+    """``screenshot(page, name, locator=None)`` saves ``NAME.png`` of the page (or of one element).
+
+    Into a temporary folder: the tests never write into the checkout unless
+    ``JUPYTER_LLM_SCREENSHOTS`` names a folder (relative to the checkout), as
+    ``JUPYTER_LLM_SCREENSHOTS=docs/images`` does to refresh the docs' images.
+    """
+    chosen = os.environ.get("JUPYTER_LLM_SCREENSHOTS")
+    folder = ROOT / chosen if chosen else tmp_path_factory.mktemp("screenshots")
+
+    def take(page, name: str, locator=None) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        (locator or page).screenshot(path=str(path))
+        assert path.stat().st_size > 0
+        return path
+
+    return take
 
 
 KERNEL_READY = """() => {

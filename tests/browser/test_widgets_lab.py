@@ -1,12 +1,12 @@
 """The widget panels in a real JupyterLab: generate streams text, attention reacts to the mouse, training runs.
 
-Saves the screenshots of the docs: ``generate_panel.png``, ``attention_view.png``
-and ``training_panel.png``.
+Takes the screenshots of the docs: ``generate_panel.png``, ``attention_view.png``
+and ``training_panel.png`` (into docs/images only when ``JUPYTER_LLM_SCREENSHOTS=docs/images``).
 """
 
 from __future__ import annotations
 
-from .conftest import open_notebook, run_all_cells, screenshot
+from .conftest import open_notebook, run_all_cells
 
 # The first 60,000 characters of tiny Shakespeare, from the excerpt shipped with the package.
 SETUP = """\
@@ -42,7 +42,7 @@ def _cell(page, index: int):
     return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").nth(index)
 
 
-def test_panels_in_jupyterlab(page, lab):
+def test_panels_in_jupyterlab(page, lab, screenshot):
     lab.write_notebook("panels.ipynb", [SETUP, GENERATE, TRAIN, "1 + 1"])
     page.set_viewport_size({"width": 1400, "height": 1500})  # room for a whole panel in each screenshot
     open_notebook(page, lab, "panels.ipynb")

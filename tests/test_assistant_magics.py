@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from assistant_support import TEST_EPOCHS, assistant_models, clock, ip, say, shell  # noqa: F401
+from assistant_support import assistant_models, clock, ip, say, shell  # noqa: F401
 from IPython.core.error import UsageError
 
 from jupyter_llm.assistant import Assistant
@@ -14,24 +14,24 @@ from jupyter_llm.assistant import Assistant
 # === Schedule ===
 
 def test_reminders_and_events_in_english(ip, clock):
-    r = say(ip, "remind me to call Bob tomorrow at 3pm")
+    r = say(ip, "please remind me to phone Bob tomorrow at 3pm")
     assert (r.intent, r.status) == ("add_reminder", "done")
-    assert r.slots == {"task": "call Bob", "time": "tomorrow at 3pm"}
+    assert r.slots == {"task": "phone Bob", "time": "tomorrow at 3pm"}
     assert "Tue 11 Mar 2025 15:00" in r.text  # the interpreted time is always shown
-    r = say(ip, "schedule a meeting with Anna tomorrow at 3pm")
+    r = say(ip, "set up a meeting with Anna for tomorrow at 3pm")
     assert r.intent == "add_event" and r.data["event"]["title"] == "meeting with Anna"
     r = say(ip, "add dentist appointment tomorrow at 3:30pm")
     assert r.intent == "add_event" and r.data["conflicts"]  # overlaps the meeting
     assert any("Conflicts with 'meeting with Anna'" in line for line in r.extra)
     r = say(ip, "what do i have tomorrow")
     assert r.intent == "list_events" and len(r.data["events"]) == 3
-    r = say(ip, "move the dentist appointment to friday at 11am")
+    r = say(ip, "push the dentist appointment back to friday at 11am")
     assert r.intent == "move_event" and r.data["event"]["start"] == "2025-03-14T11:00:00"
     # The reminder falls due: it shows with the next message, once.
     clock.advance(days=1, hours=7)
-    r = say(ip, "hello")
-    assert r.reminders == ["Reminder: call Bob (Tue 11 Mar 2025 15:00)"]
-    assert say(ip, "hello").reminders == []
+    r = say(ip, "hey there assistant")
+    assert r.reminders == ["Reminder: phone Bob (Tue 11 Mar 2025 15:00)"]
+    assert say(ip, "hi again").reminders == []
 
 
 def test_destructive_actions_ask_for_yes_and_undo(ip):
@@ -39,25 +39,25 @@ def test_destructive_actions_ask_for_yes_and_undo(ip):
     r = say(ip, "cancel yoga class")
     assert (r.intent, r.status, r.needs_confirmation) == ("cancel_event", "confirm", True)
     assert "--yes" in r.text
-    assert len(say(ip, "list my events").data["events"]) >= 1
+    assert len(say(ip, "what's in my calendar").data["events"]) >= 1
     r = say(ip, "--yes cancel yoga class")
     assert r.status == "done" and "Cancelled 'yoga class'" in r.text
-    assert say(ip, "list my events").data["events"] == []
+    assert say(ip, "show me all my events").data["events"] == []
     r = say(ip, "undo")
     assert r.text == "Undone: cancel 'yoga class'."
-    events = say(ip, "list my events").data["events"]
+    events = say(ip, "which events have i got").data["events"]
     assert events and events[0]["rrule"] == "FREQ=WEEKLY;BYDAY=MO"
 
 
 def test_schedule_in_chinese(ip):
-    r = say(ip, "提醒我明天下午3点给妈妈打电话")
+    r = say(ip, "明天下午3点提醒我给妈妈打个电话")
     assert r.intent == "add_reminder" and r.lang == "zh"
-    assert r.slots == {"time": "明天下午3点", "task": "给妈妈打电话"}
+    assert r.slots == {"time": "明天下午3点", "task": "给妈妈打个电话"}
     assert "2025年3月11日(周二) 15:00" in r.text
-    r = say(ip, "每周三下午5点上钢琴课")
+    r = say(ip, "每周三下午5点要上钢琴课")
     assert r.intent == "add_event" and "每周三" in r.text
     r = say(ip, "明天有什么安排")
-    assert r.intent == "list_events" and [e["title"] for e in r.data["events"]] == ["给妈妈打电话"]
+    assert r.intent == "list_events" and [e["title"] for e in r.data["events"]] == ["给妈妈打个电话"]
     r = say(ip, "取消钢琴课")
     assert r.status == "confirm" and "--yes" in r.text
     assert say(ip, "--yes 取消钢琴课").text.startswith("已取消")
@@ -85,33 +85,33 @@ def test_ics_export_and_import(ip, tmp_path):
 # === Notes and to-dos ===
 
 def test_notes_and_todos_in_english(ip):
-    assert say(ip, "add buy milk to my to-do list").data["note"]["text"] == "buy milk"
-    say(ip, "add fix the bike to my to-do list")
-    assert say(ip, "note that the wifi password is tulip42").intent == "add_note"
-    r = say(ip, "show my to-do list")
+    assert say(ip, "add buy milk to my list of things to do").data["note"]["text"] == "buy milk"
+    say(ip, "i have to fix the bike, add it to my to-dos")
+    assert say(ip, "jot down that the wifi password is tulip42").intent == "add_note"
+    r = say(ip, "show me my to-dos")
     assert [n["text"] for n in r.data["notes"]] == ["buy milk", "fix the bike"]
-    r = say(ip, "mark buy milk as done")
+    r = say(ip, "buy milk is done, tick it off")
     assert r.intent == "complete_todo" and r.data["note"]["done"]
-    assert [n["text"] for n in say(ip, "show my to-do list").data["notes"]] == ["fix the bike"]
-    r = say(ip, "find my notes about wifi")
+    assert [n["text"] for n in say(ip, "show me my to-dos").data["notes"]] == ["fix the bike"]
+    r = say(ip, "look through my notes for wifi")
     assert r.intent == "search_notes" and [n["text"] for n in r.data["notes"]] == ["the wifi password is tulip42"]
-    r = say(ip, "delete the note about wifi")
+    r = say(ip, "please delete my note about wifi")
     assert r.status == "confirm"
-    assert say(ip, "--yes delete the note about wifi").status == "done"
-    assert say(ip, "show my notes").data["notes"] == []
+    assert say(ip, "--yes please delete my note about wifi").status == "done"
+    assert say(ip, "let me see my notes").data["notes"] == []
     say(ip, "undo")
-    assert len(say(ip, "show my notes").data["notes"]) == 1
+    assert len(say(ip, "let me see my notes").data["notes"]) == 1
 
 
 def test_notes_and_todos_in_chinese(ip):
-    r = say(ip, "把买牛奶加到待办")
+    r = say(ip, "待办里加一个买牛奶")
     assert r.intent == "add_todo" and r.data["note"]["text"] == "买牛奶"
-    r = say(ip, "记一下wifi密码是tulip42")
+    r = say(ip, "帮我记一下wifi密码是tulip42")
     assert r.intent == "add_note" and "tulip42" in r.data["note"]["text"]
-    assert [n["text"] for n in say(ip, "看看待办清单").data["notes"]] == ["买牛奶"]
-    r = say(ip, "买牛奶完成了")
+    assert [n["text"] for n in say(ip, "我的待办清单上有什么").data["notes"]] == ["买牛奶"]
+    r = say(ip, "买牛奶已经搞定了")
     assert r.intent == "complete_todo" and r.text.startswith("已完成")
-    r = say(ip, "找一下关于wifi的笔记")
+    r = say(ip, "帮我找找wifi的笔记")
     assert r.intent == "search_notes" and len(r.data["notes"]) == 1
 
 
@@ -124,43 +124,43 @@ def test_user_text_is_escaped(ip):
 # === Mood ===
 
 def test_mood_in_english(ip, clock):
-    r = say(ip, "i feel great today")
+    r = say(ip, "i'm feeling great this morning")
     assert r.intent == "log_mood" and r.data["label"] == "positive"
     assert "jupyter-llm-word-attention" in r.body_html  # what drove it
     clock.advance(days=1)
-    r = say(ip, "what's the sentiment of: the service was slow and the food was cold")
+    r = say(ip, "what's the mood of this: the soup was cold and the waiter was rude")
     assert r.intent == "analyze_mood" and r.data["label"] == "negative"
-    r = say(ip, "how does this sound?", cell="Thanks so much, you made my day, the team did an outstanding job.")
+    r = say(ip, "does this read as positive?", cell="Thanks so much, you made my day, the team did an outstanding job.")
     assert r.intent == "analyze_mood" and r.data["label"] == "positive"
     clock.advance(days=1)
-    say(ip, "i am exhausted")
-    r = say(ip, "show my mood journal")
+    say(ip, "i'm completely exhausted today")
+    r = say(ip, "let me see my mood journal")
     assert r.intent == "mood_journal" and len(r.data["entries"]) == 2  # analyses are not journal entries
     assert r.body_html.startswith("<svg")
 
 
 def test_mood_in_chinese(ip):
-    r = say(ip, "我今天心情很好")
+    r = say(ip, "今天心情非常好")
     assert r.intent == "log_mood" and r.data["label"] == "positive" and "积极" in r.text
-    r = say(ip, "分析一下这句话的情绪：服务很慢，饭菜也是凉的")
+    r = say(ip, "这句话是什么情绪：服务太慢了，菜也凉了")
     assert r.intent == "analyze_mood" and r.data["label"] == "negative"
-    assert say(ip, "看看我的心情日记").data["entries"]
+    assert say(ip, "打开我的心情日记").data["entries"]
 
 
 # === Draft ===
 
 def test_draft_with_a_generation_model(ip, tiny_lm):
     ip.user_ns["poet"] = tiny_lm
-    r = say(ip, "-m poet --seed 1 draft an email to Bob about the project deadline")
+    r = say(ip, "-m poet --seed 1 could you write an email to Bob about the project deadline")
     assert r.intent == "draft" and r.slots["recipient"] == "Bob"
     assert r.data["kind"] == "email" and r.data["template"].startswith("Subject: The project deadline\n\nDear Bob,")
     assert r.data["generated"] and r.data["draft"].endswith("Best regards,\n")
-    r = say(ip, "-m poet 给老王写一封邮件，关于项目截止日期")
+    r = say(ip, "-m poet 帮我给老王写封邮件，关于项目截止日期")
     assert r.intent == "draft" and r.data["template"].startswith("主题：项目截止日期\n\n老王，您好")
 
 
 def test_draft_without_a_model_is_the_template(ip):
-    r = say(ip, "-m no_such_model write a message to Anna about dinner on friday")
+    r = say(ip, "-m no_such_model write a quick message to Anna about dinner on friday")
     assert r.intent == "draft" and r.data["generated"] == "" and r.data["template"] == "Hi Anna, about dinner on friday: "
     assert any("no_such_model" in line for line in r.extra)
 
@@ -168,7 +168,7 @@ def test_draft_without_a_model_is_the_template(ip):
 def test_summary_of_attached_text_is_extractive(ip):
     text = ("The model trains in the kernel. It uses a GRU with attention. The weather was nice. "
             "Attention shows which words the model used. The GRU model is small and trains fast on a laptop.")
-    r = say(ip, "summarize this article", cell=text)
+    r = say(ip, "please summarize this article", cell=text)
     assert r.intent == "draft" and r.data["kind"] == "summary"
     assert all(sentence in text for sentence in r.data["draft"].split(". "))
     assert "weather" not in r.data["draft"]
@@ -186,9 +186,9 @@ def frames(ip):
 
 
 def test_data_in_english(ip, frames):
-    r = say(ip, "summarize sales")
+    r = say(ip, "give me a quick summary of sales")
     assert r.intent == "data_summary" and r.data["rows"] == 5 and "<svg" in r.body_html
-    r = say(ip, "compare revenue by region in sales")
+    r = say(ip, "compare the revenue of each region in sales")
     assert r.intent == "data_compare" and r.data["means"] == {"south": 30.0, "north": 20.0, "east": 5.0}
     r = say(ip, "rank the options in cars by price -0.4 safety 0.4 comfort 0.2")
     assert r.intent == "data_decide" and r.data["best"] == "B"
@@ -197,43 +197,42 @@ def test_data_in_english(ip, frames):
 
 
 def test_data_in_chinese(ip, frames):
-    r = say(ip, "总结一下sales")
+    r = say(ip, "帮我概括一下sales")
     assert r.intent == "data_summary" and r.lang == "zh" and "行" in r.text
-    r = say(ip, "在sales里按region比较revenue")
+    r = say(ip, "sales里按region对比一下revenue")
     assert r.intent == "data_compare" and r.data["group"] == "region" and r.data["measure"] == "revenue"
-    r = say(ip, "帮我在cars里选一个")
+    r = say(ip, "cars里哪一个最值得买")
     assert r.intent == "data_decide" and r.data["dataframe"] == "cars" and r.data["best"] in {"A", "B", "C"}
 
 
 # === Understanding: threshold, explain, teach ===
 
 def test_low_confidence_offers_candidates_and_does_nothing(ip):
-    r = say(ip, "--threshold 1.0 add buy milk to my to-do list")
+    r = say(ip, "--threshold 1.0 add buy milk to my list of things to do")
     assert r.status == "unsure" and len(r.candidates) == 3 and r.candidates[0][0] == "add_todo"
-    assert say(ip, "show my to-do list").data["notes"] == []
-    r = say(ip, "--intent add_todo add buy milk to my to-do list")
+    assert say(ip, "show me my to-dos").data["notes"] == []
+    r = say(ip, "--intent add_todo add buy milk to my list of things to do")
     assert r.status == "done" and r.confidence == 1.0
 
 
 def test_explain_shows_attention_without_acting(ip):
-    r = say(ip, "--explain remind me to call Bob tomorrow at 3pm")
+    r = say(ip, "--explain please remind me to phone Bob tomorrow at 3pm")
     assert r.status == "info" and r.intent == "add_reminder" and r.explain
     html = r.to_html()
     assert "jupyter-llm-word-attention" in html and "B-task" in html
     assert say(ip, "list my reminders").data["events"] == []
-    say(ip, "hello")
-    assert say(ip, "--explain").prediction.text == "hello"  # alone: the previous message
+    say(ip, "hi again")
+    assert say(ip, "--explain").prediction.text == "hi again"  # alone: the previous message
 
 
-def test_teach_adds_an_example_and_retrains(ip, assistant_models, clock):
+def test_teach_adds_an_example_that_is_understood_as_taught(ip, assistant_models, clock):
     from jupyter_llm.assistant.magics import REGISTERED
 
     _, mood = assistant_models
-    REGISTERED[id(ip)].set_assistant(Assistant(namespace=lambda: ip.user_ns, mood=mood, now=clock,
-                                               training={"epochs": TEST_EPOCHS}))
+    REGISTERED[id(ip)].set_assistant(Assistant(namespace=lambda: ip.user_ns, mood=mood, now=clock))
     r = say(ip, '--teach add_todo "stick [oat milk](task) on the shopping pile"')
-    assert r.data["intent"] == "add_todo" and r.data["seconds"] > 0
-    assert r.data["understood_as"] == "add_todo"
+    assert (r.status, r.data["intent"], r.data["learned"]) == ("done", "add_todo", True)
+    assert (r.intent, r.slots) == ("add_todo", {"task": "oat milk"})  # checked right after, slots included
     r = say(ip, "stick oat milk on the shopping pile")
     assert r.intent == "add_todo" and r.data["note"]["text"] == "oat milk"
     with pytest.raises(UsageError, match="Invalid value for argument intent"):
@@ -251,18 +250,23 @@ def test_usage_errors_are_one_sentence(ip):
     assert r.status == "info" and "add_reminder" in r.to_text()  # no message: help
 
 
-def test_register_is_idempotent_and_fast(shell):
-    import time
-
+def test_registering_twice_leaves_one_set_of_magics(shell):
     from jupyter_llm.assistant import register_magics, unregister_magics
+    from jupyter_llm.assistant.magics import REGISTERED
 
-    started = time.perf_counter()
+    before = {kind: dict(table) for kind, table in shell.magics_manager.magics.items()}
     m1 = register_magics(shell)
     assert register_magics(shell) is m1
-    assert time.perf_counter() - started < 1.0
-    assert "assistant" in shell.magics_manager.magics["line"] and "assistant" in shell.magics_manager.magics["cell"]
+    assert REGISTERED[id(shell)] is m1
+    for kind in ("line", "cell"):
+        added = set(shell.magics_manager.magics[kind]) - set(before[kind])
+        assert added <= {"assistant"} and shell.magics_manager.magics[kind]["assistant"].__self__ is m1
+    assert shell.magics_manager.registry[type(m1).__name__] is m1
+    assert [c for c in shell.configurables if type(c) is type(m1.settings)] == [m1.settings]  # one settings object
     unregister_magics(shell)
     assert "assistant" not in shell.magics_manager.magics["line"]
+    assert "assistant" not in shell.magics_manager.magics["cell"] and id(shell) not in REGISTERED
+    assert m1.settings not in shell.configurables
 
 
 def test_registering_imports_nothing_heavy():

@@ -15,9 +15,9 @@ def test_panel_talks_confirms_and_undoes(assistant):
     panel = AssistantPanel(assistant)
     seen = []
     panel.on_reply(lambda message, reply: seen.append((message, reply.intent)))
-    panel.input.value = "add buy milk to my to-do list"  # Enter
+    panel.input.value = "add buy milk to my list of things to do"  # Enter
     assert panel.input.value == ""
-    assert seen == [("add buy milk to my to-do list", "add_todo")]
+    assert seen == [("add buy milk to my list of things to do", "add_todo")]
     assert "buy milk" in panel.conversation.value and "Added to-do" in panel.conversation.value
     reply = panel.send("delete the task buy milk")
     assert reply.status == "confirm"
@@ -33,7 +33,7 @@ def test_panel_talks_confirms_and_undoes(assistant):
 def test_panel_offers_candidates_when_unsure(assistant):
     assistant.threshold = 1.0
     panel = AssistantPanel(assistant)
-    panel.send("show my to-do list")
+    panel.send("show me my to-dos")
     buttons = panel.actions.children
     assert len(buttons) == 3 and buttons[0].description.startswith("list_todos")
     assistant.threshold = 0.5
@@ -54,13 +54,13 @@ def test_panel_explain_and_escaping(assistant):
 
 
 def test_handle_request_ask_undo_intents(assistant):
-    out = handle_request({"message": "remind me to call Bob tomorrow at 3pm"}, assistant)
+    out = handle_request({"message": "please remind me to phone Bob tomorrow at 3pm"}, assistant)
     json.dumps(out)  # JSON-ready for the channel
     assert out["action"] == "ask" and out["intent"] == "add_reminder" and out["status"] == "done"
-    assert out["slots"] == {"task": "call Bob", "time": "tomorrow at 3pm"}
+    assert out["slots"] == {"task": "phone Bob", "time": "tomorrow at 3pm"}
     assert "Tue 11 Mar 2025 15:00" in out["text"] and out["html"].startswith("<div")
-    assert out["attention"]["tokens"][:3] == ["remind", "me", "to"]
-    out = handle_request({"action": "ask", "message": "提醒我明天下午3点给妈妈打电话"}, assistant)
+    assert out["attention"]["tokens"][:4] == ["please", "remind", "me", "to"]
+    out = handle_request({"action": "ask", "message": "明天下午3点提醒我给妈妈打个电话"}, assistant)
     assert out["lang"] == "zh" and out["intent"] == "add_reminder"
     assert handle_request({"action": "undo"}, assistant)["text"].startswith("Undone")
     intents = handle_request({"action": "intents"}, assistant)["intents"]

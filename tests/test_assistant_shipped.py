@@ -78,10 +78,12 @@ def test_a_fresh_home_answers_at_once_without_training(no_training, jl_home):
     from jupyter_llm.assistant import Assistant
 
     a = Assistant(now=Clock())
-    r = a.ask("remind me to call Bob tomorrow at 3pm")
+    r = a.ask("remind me to call Bob tomorrow at 3pm")  # a training sentence, word for word
     assert (r.intent, r.status) == ("add_reminder", "done")
     assert r.slots == {"task": "call Bob", "time": "tomorrow at 3pm"}
-    r = a.ask("i feel great today")
+    r = a.ask("please remind me to phone Anna on friday at 9am")  # and one it never saw
+    assert (r.intent, r.slots) == ("add_reminder", {"task": "phone Anna", "time": "on friday at 9am"})
+    r = a.ask("i'm feeling great this morning")
     assert r.intent == "log_mood" and a.store.moods()[0]["label"] == "positive"
     assert a.nlu.metadata["fingerprint"] == u.shipped_fingerprint("assistant")
     assert not (jl_home / "nlu").exists()  # nothing trained, nothing cached
@@ -92,9 +94,9 @@ def test_the_magic_of_a_fresh_shell_answers_without_training(no_training, shell)
 
     register_magics(shell)
     try:
-        r = say(shell, "add buy milk to my to-do list")
+        r = say(shell, "add buy milk to my list of things to do")
         assert (r.intent, r.slots) == ("add_todo", {"task": "buy milk"})
-        r = say(shell, "我今天心情很好")
+        r = say(shell, "今天心情非常好")
         assert r.intent == "log_mood"
     finally:
         unregister_magics(shell)
@@ -104,7 +106,7 @@ def test_teaching_fine_tunes_the_shipped_model_and_undo_returns_to_it(no_trainin
     from jupyter_llm.assistant import Assistant
 
     a = Assistant(now=Clock())
-    assert a.ask("hello").intent == "greet"
+    assert a.ask("hi again").intent == "greet"
     r = a.teach("add_todo", "stick [oat milk](task) on the shopping pile")  # no training from scratch
     assert r.status == "done" and r.data["learned"] and r.slots == {"task": "oat milk"}
     meta = a.nlu.metadata

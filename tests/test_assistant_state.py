@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -132,27 +131,42 @@ def test_a_tampered_undo_log_is_refused(store):
 
 
 WRITER = textwrap.dedent("""
-    import sys, time, datetime as dt
+    import sys, datetime as dt
     from jupyter_llm.assistant.state import AssistantStore
-    path, tag, n, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    path, tag, other, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     s = AssistantStore(path)
-    time.sleep(max(0.0, go - time.time()))  # both processes start writing at the same moment
+    seen = sum(1 for note in s.notes() if note.text.startswith(other + "-"))  # the other's, committed already
+    print("ready", seen, flush=True)
+    if sys.stdin.readline().strip() != "go":  # the barrier: the test says go once both are ready
+        sys.exit("no go")
     for i in range(n):
         s.add_note(f"{tag}-{i}")
         s.add_event(f"{tag}-event-{i}", dt.datetime(2025, 3, 10, 9) + dt.timedelta(minutes=i))
-    print("ok")
+    print("done", flush=True)
 """)
 
 
 def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     path = tmp_path / "shared.db"
     n = 60
-    go = time.time() + 3
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), tag, str(n), str(go)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for tag in ("a", "b")]
-    for p in procs:
-        out, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), tag, other, str(n)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for tag, other in (("a", "b"), ("b", "a"))]
+    try:
+        # Both have started and opened the database, and neither has committed a note (each saw none of
+        # the other's) before either may write: their writes overlap. Run one after the other, the second
+        # would see all n of the first's.
+        ready = [p.stdout.readline().split() for p in procs]
+        assert ready == [["ready", "0"], ["ready", "0"]], (ready, [p.stderr.read() for p in procs if p.poll() is not None])
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        outs = [p.communicate(timeout=300) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert [(p.returncode, out.strip()) for p, (out, _) in zip(procs, outs)] == [(0, "done")] * 2, [e for _, e in outs]
     db = sqlite3.connect(path)
     notes = {r[0] for r in db.execute("SELECT text FROM notes")}
     events = {r[0] for r in db.execute("SELECT title FROM events")}

@@ -60,8 +60,9 @@ def benchmark(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def model(benchmark):
+    # A fixed number of epochs and no time limit: the same model however busy the machine is.
     return nlu.IntentSlotModel.train(benchmark["train"], validation=benchmark["valid"], epochs=6,
-                                     **nlu.NLUConfig.tiny(max_time=60).train_options())
+                                     **nlu.NLUConfig.tiny(max_time=None).train_options())
 
 
 def test_train_on_benchmark_format_and_evaluate(model, benchmark):
@@ -71,6 +72,7 @@ def test_train_on_benchmark_format_and_evaluate(model, benchmark):
     assert result["intent_accuracy"] >= 0.9 and result["slot_f1"] >= 0.8
     history = model.metadata["history"]
     assert 1 <= len(history) <= 6 and "val_slot_f1" in history[0]
+    assert model.metadata["stopped"] in ("epochs", "early_stopping")
     assert model.metadata["validation"]["intent_accuracy"] >= 0.9
 
 
@@ -143,7 +145,8 @@ def test_train_from_markdown_and_chinese():
 - 你好
 - hello
 """
-    m = nlu.IntentSlotModel.train(data, epochs=30, **nlu.NLUConfig.tiny(max_time=30).train_options())
+    m = nlu.IntentSlotModel.train(data, epochs=30, **nlu.NLUConfig.tiny(max_time=None).train_options())
+    assert m.metadata["stopped"] == "epochs" and len(m.metadata["history"]) == 30
     p = m.predict("提醒我明天买菜")
     assert p.intent == "add_reminder"
     assert p.tokens == list("提醒我明天买菜")
@@ -179,3 +182,34 @@ def test_layers_contract():
     assert CharCNN.from_config(cnn.get_config()).filters == 6
     with pytest.raises(ValueError, match="Received: units=0"):
         AttentionPooling(0)
+
+
+def test_a_grown_vocabulary_answers_as_before(model):
+    from jupyter_llm.nlu.finetune import SPARE_ROWS, extend_vocabulary
+
+    extra = nlu.load_markdown("## intent:Greet\n- ahoy [captain](person) zebra")
+    grown = extend_vocabulary(model, extra)
+    assert grown.vocab.words[:len(model.vocab.words)] == model.vocab.words and "zebra" in grown.vocab.words
+    assert grown.intents == model.intents + ["Greet"] and "B-person" in grown.vocab.tags
+    assert grown.config.num_words == model.config.num_words + SPARE_ROWS  # spare rows for later words
+    texts = ["add nina simone to my road trip playlist", "what is the weather in oslo", "play some zebra"]
+    for a, b in zip(model.predict(texts), grown.predict(texts)):  # new words start as <unk>, new classes unlikely
+        assert (a.intent, a.slots) == (b.intent, b.slots) and a.confidence == pytest.approx(b.confidence, abs=1e-4)
+
+
+def test_fine_tune_learns_new_examples_and_leaves_the_model_alone(model, benchmark, tmp_path):
+    replay = nlu.NLUDataset(list(benchmark["train"])[:60])
+    extra = nlu.load_markdown("## intent:PlayMusic\n- blast [rammstein](artist) on the speakers")
+    before = model.predict("blast rammstein on the speakers")
+    tuned = nlu.fine_tune(model, nlu.NLUDataset(list(extra) * 10 + list(replay)), epochs=5, learning_rate=2e-3, seed=1)
+    p = tuned.predict("blast rammstein on the speakers")
+    assert (p.intent, p.slots) == ("PlayMusic", {"artist": "rammstein"})
+    q = tuned.predict("blast queen on the speakers")  # the new phrasing, with another artist
+    assert (q.intent, q.slots) == ("PlayMusic", {"artist": "queen"})
+    assert model.predict("blast rammstein on the speakers").to_dict() == before.to_dict()  # unchanged
+    assert tuned.evaluate(benchmark["test"])["intent_accuracy"] >= 0.9  # not forgotten
+    assert tuned.metadata["fine_tuned"][-1]["epochs"] == 5
+    again = nlu.IntentSlotModel.load(tuned.save(tmp_path / "tuned"))  # spare rows load back
+    assert again.config.num_words > len(again.vocab.words) and again.predict("blast rammstein on the speakers").slots == p.slots
+    with pytest.raises(InvalidArgumentError, match="epochs"):
+        nlu.fine_tune(model, extra, epochs=0)

@@ -70,7 +70,7 @@ def extend_vocabulary(model: "IntentSlotModel", data: NLUDataset) -> "IntentSlot
     new_config = dataclasses.replace(config, num_words=_rows(len(vocab.words), config.num_words, len(old.words)),
                                      num_chars=_rows(len(vocab.chars), config.num_chars, len(old.chars)),
                                      num_intents=len(vocab.intents), num_tags=len(vocab.tags))
-    network = _build_network(new_config)
+    network = _build_network(dataclasses.replace(new_config, seed=None))  # see _Bench.__init__
     if len(network.weights) != len(model.network.weights):  # pragma: no cover - the same architecture
         raise DataError("The fine-tuned network has other weights than the model. Expected the same architecture.")
     for old_var, new_var in zip(model.network.weights, network.weights):
@@ -174,7 +174,10 @@ class _Bench:
         from .training import train_step
 
         self.lock = threading.Lock()
-        self.net = _build_network(config)
+        # No seed: setting TensorFlow's global seed clears its kernel caches, and the next call of every
+        # traced function (this step, the forward passes) would take seconds again. The weights are
+        # copied in anyway.
+        self.net = _build_network(dataclasses.replace(config, seed=None))
         self.optimizer = keras.optimizers.Adam(learning_rate=FINE_TUNE_LEARNING_RATE, clipnorm=config.clipnorm)
         self.optimizer.build(self.net.trainable_variables)
 

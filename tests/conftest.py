@@ -72,15 +72,6 @@ def tiny_lm(shakespeare_text, tmp_path_factory):
             os.environ["JUPYTER_LLM_HOME"] = old
 
 
-@pytest.fixture(scope="session")
-def tiny_zh_lm(tang_text):
-    """A tiny character model of Chinese verse."""
-    import jupyter_llm as jl
-
-    return jl.train(tang_text, size="tiny", seq_len=32, batch_size=32, epochs=1,
-                    steps_per_epoch=30, progress=False, sample_tokens=0, seed=0)
-
-
 # === No quiet skips in the full run ===
 
 #: Set by scripts/test.sh (and so by CI): a test that skips fails instead, naming its reason, unless the

@@ -70,7 +70,7 @@ def extend_vocabulary(model: "IntentSlotModel", data: NLUDataset) -> "IntentSlot
     new_config = dataclasses.replace(config, num_words=_rows(len(vocab.words), config.num_words, len(old.words)),
                                      num_chars=_rows(len(vocab.chars), config.num_chars, len(old.chars)),
                                      num_intents=len(vocab.intents), num_tags=len(vocab.tags))
-    network = _build_network(dataclasses.replace(new_config, seed=None))  # see _Bench.__init__
+    network = _build_network(new_config, seeded=False)  # the weights are copied in below
     if len(network.weights) != len(model.network.weights):  # pragma: no cover - the same architecture
         raise DataError("The fine-tuned network has other weights than the model. Expected the same architecture.")
     for old_var, new_var in zip(model.network.weights, network.weights):
@@ -174,10 +174,7 @@ class _Bench:
         from .training import train_step
 
         self.lock = threading.Lock()
-        # No seed: setting TensorFlow's global seed clears its kernel caches, and the next call of every
-        # traced function (this step, the forward passes) would take seconds again. The weights are
-        # copied in anyway.
-        self.net = _build_network(dataclasses.replace(config, seed=None))
+        self.net = _build_network(config, seeded=False)  # each fine-tuning copies its weights in
         self.optimizer = keras.optimizers.Adam(learning_rate=FINE_TUNE_LEARNING_RATE, clipnorm=config.clipnorm)
         self.optimizer.build(self.net.trainable_variables)
 
@@ -203,11 +200,14 @@ class _Bench:
         for var in self.optimizer.variables:  # a fresh optimizer: no moments, step 0
             var.assign(tf.zeros(var.shape, var.dtype))
         self.optimizer.learning_rate.assign(learning_rate)
+        rng = np.random.default_rng(seed)
+        for var in self.net.non_trainable_variables:  # the dropout layers' seeds: from this seed, not from history
+            if "seed_generator" in var.path:
+                var.assign(np.array([rng.integers(1, 1 << 30), 0]).astype(np.asarray(var).dtype))
         words, chars, tags, intents = encode(model, data)
         lengths = (words > 0).sum(axis=1)
         char_lengths = (chars > 0).sum(axis=2).max(axis=1)
         drop_table = tf.constant(drop_probabilities(model.vocab.word_counts, model.config.word_dropout))
-        rng = np.random.default_rng(seed)
         history = []
         for epoch in range(1, epochs + 1):
             sums, n = np.zeros(2), 0

@@ -349,7 +349,7 @@ class IntentSlotModel:
             raise CorruptModelError(f"'{folder}' is inconsistent: its vocabulary does not match its config. "
                                     "Expected files saved together.")
         metadata = store.read_json(files, "metadata.json", folder)
-        network = _build_network(config)
+        network = _build_network(config, seeded=False)  # the saved weights replace the initial ones
         store.load_weights_from(network, files, folder, writer="IntentSlotModel.save")
         return cls(network, vocab, config, metadata, name=folder.name)
 
@@ -393,14 +393,20 @@ def _shared_forward(net: Any, config: NLUConfig):
         return forward
 
 
-def _build_network(config: NLUConfig):
-    """A new network for ``config``, built (its weights exist) by one call on a dummy batch."""
+def _build_network(config: NLUConfig, seeded: bool = True):
+    """A new network for ``config``, built (its weights exist) by one call on a dummy batch.
+
+    ``seeded``: initialise the weights from ``config.seed``. Pass False when
+    the weights are replaced at once (a load, a copy): setting the global seed
+    clears TensorFlow's kernel caches, and the next call of every traced
+    function (the shared forward pass, a fine-tuning step) takes seconds again.
+    """
     from .. import _tf
     import keras
 
     from .layers import IntentSlotNetwork
 
-    if config.seed is not None:
+    if seeded and config.seed is not None:
         keras.utils.set_random_seed(config.seed)
     net = IntentSlotNetwork(config.num_words, config.num_chars, config.num_intents, config.num_tags,
                             word_dim=config.word_dim, char_dim=config.char_dim, char_filters=config.char_filters,

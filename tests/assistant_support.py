@@ -1,8 +1,8 @@
 """Fixtures shared by the assistant tests (imported by tests/test_assistant*.py).
 
-The intent and mood models are trained once per session, with the settings the
-assistant uses (seconds each), and handed to every Assistant, so no test trains
-its own.
+The intent and mood models are made once per session with the settings the
+assistant uses (so they are the models shipped in the package, loaded, not
+trained) and handed to every Assistant, so no test trains its own.
 Each test gets its own database (the autouse ``jl_home`` fixture gives it an
 empty ``JUPYTER_LLM_HOME``) and a clock fixed at Monday 10 March 2025, 09:00.
 """
@@ -37,7 +37,7 @@ class Clock:
 
 @pytest.fixture(scope="session")
 def assistant_models():
-    """``(intent model, mood model)`` trained once for the session (not cached on disk)."""
+    """``(intent model, mood model)`` made once for the session: the shipped ones (not cached on disk)."""
     from jupyter_llm.assistant.understanding import ready_model, ready_mood_model
 
     return ready_model(epochs=TEST_EPOCHS, cache=False), ready_mood_model(cache=False)

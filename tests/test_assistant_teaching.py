@@ -40,6 +40,14 @@ TAUGHT = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def fresh_models(monkeypatch):
+    """No model taught earlier in the session is reused: each test fine-tunes its own."""
+    from jupyter_llm.assistant import understanding
+
+    monkeypatch.setattr(understanding, "_CACHE", {})
+
+
 def use_assistant(shell, mood, clock, **training) -> Assistant:  # noqa: F811
     from jupyter_llm.assistant.magics import REGISTERED
 

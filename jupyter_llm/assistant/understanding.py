@@ -59,7 +59,8 @@ MOOD_EPOCHS = 20
 MOOD_WORD_DROPOUT = 0.05
 #: Copies of each example with its slot values swapped (see :func:`prepare`); 0: measured no better.
 AUGMENT_COPIES = 0
-#: How many times a taught example counts.
+#: How many times a taught example counts in :func:`training_set` (a training from scratch on the
+#: taught examples; the assistant fine-tunes on them instead, see ``teaching.py``).
 TAUGHT_REPEATS = 3
 
 _CACHE: dict[str, "IntentSlotModel"] = {}

@@ -161,7 +161,7 @@ def kernel_assistant(assistant, monkeypatch):  # noqa: F811
 
 def test_assistant_asks_undoes_and_lists_intents(kernel_assistant):
     rec = Recorder({})
-    reply = call("assistant", {"text": "remind me to call Bob tomorrow at 3pm"}, rec)["reply"]
+    reply = call("assistant", {"text": "remind me tomorrow at 3pm to call Bob"}, rec)["reply"]
     assert (reply["action"], reply["intent"], reply["status"]) == ("ask", "add_reminder", "done")
     assert reply["slots"] == {"task": "call Bob", "time": "tomorrow at 3pm"}
     assert "Tue 11 Mar 2025 15:00" in reply["text"] and "<" in reply["html"]

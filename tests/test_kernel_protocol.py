@@ -93,6 +93,9 @@ def test_a_valid_request_parses():
 @pytest.mark.parametrize("data, code, message", [
     ("not a dict", "invalid_message", "Expected a message envelope"),
     (request(v=2), "invalid_message", "version 1"),
+    (request(v=True), "invalid_message", "version 1"),
+    (request(v=1.0), "invalid_message", "version 1"),
+    (request(v="1"), "invalid_message", "version 1"),
     (request(id=""), "invalid_message", "Expected a message id"),
     (request(id="x" * 500), "invalid_message", "Expected a message id"),
     (request(kind="response"), "invalid_message", "Expected kind 'request'"),

@@ -97,7 +97,9 @@ class Channel:
             if not duplicate:
                 self._running[request.id] = flag
         if duplicate:
-            self._send(error(request.id, request.name, "invalid_message",
+            # Answered without an id, like any malformed message: the id belongs to the running
+            # request, whose one answer must stay the only answer the front end sees for it.
+            self._send(error("", request.name, "invalid_message",
                              f"A request with id {request.id!r} is already running. Expected a new id."))
             return
         self.worker.submit(lambda: self._answer(request, flag))

@@ -189,7 +189,7 @@ def parse_request(data: Any) -> Envelope:
                             f"Expected a message envelope (a JSON object). Received: {_kind_of(data)}.")
     raw_id = data.get("id")
     request_id = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_ID_LENGTH else None
-    if data.get("v") != VERSION:
+    if type(data.get("v")) is not int or data.get("v") != VERSION:  # not True, not 1.0
         raise ProtocolError(
             "invalid_message",
             f"This kernel speaks version {VERSION} of the jupyter_llm protocol. Received: v={data.get('v')!r}; "

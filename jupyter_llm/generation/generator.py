@@ -22,7 +22,17 @@ class TextAssembler:
     Text that might be the start of a stop sequence is held back until it is
     clear either way, and a trailing partial UTF-8 character (byte-level BPE)
     is held back until its last byte arrives.
+
+    The cost of a token does not grow with the length of the text: only the
+    ids after a *settled* prefix are decoded again, together with ``CONTEXT``
+    ids before it, whose text must come out unchanged (it does for every
+    tokenizer here: their text is the concatenation of their tokens' text, up
+    to a partial UTF-8 character). Were it ever to change, the whole text is
+    decoded again, so the text is always ``tokenizer.decode(ids)``.
     """
+
+    #: ids decoded before the unsettled tail to check it joins the settled text unchanged
+    CONTEXT = 16
 
     def __init__(self, tokenizer, stop: list[str]) -> None:
         self.tokenizer = tokenizer
@@ -32,13 +42,38 @@ class TextAssembler:
         self.text = ""
         self.emitted = 0
         self.finished = False
+        self._settled = 0  # ids[:_settled] decode to _settled_text, which never changes again
+        self._settled_text = ""
+        self._context_text = ""  # decode(ids[_settled - CONTEXT:_settled])
+
+    def _decode(self) -> str:
+        """``tokenizer.decode(self.ids)``, decoding only the tail after the settled prefix."""
+        start = max(0, self._settled - self.CONTEXT)
+        window = self.tokenizer.decode(self.ids[start:])
+        if not window.startswith(self._context_text):  # the tail changed the context's text
+            self._settled, self._settled_text, self._context_text = 0, "", ""
+            return self.tokenizer.decode(self.ids)
+        text = self._settled_text + window[len(self._context_text):]
+        if len(self.ids) - self._settled >= 2 * self.CONTEXT:
+            self._settle(text)
+        return text
+
+    def _settle(self, text: str) -> None:
+        """Move the settled prefix up to ``CONTEXT`` ids before the end, at a clean boundary."""
+        n = len(self.ids) - self.CONTEXT
+        suffix = self.tokenizer.decode(self.ids[n:])
+        context = self.tokenizer.decode(self.ids[n - self.CONTEXT:n])
+        # (The context may start inside a character: every window starts at that same id.)
+        if suffix.startswith("\ufffd") or context.endswith("\ufffd") or not text.endswith(suffix):
+            return  # a character split across the boundary: settle at a later token
+        self._settled, self._settled_text, self._context_text = n, text[:len(text) - len(suffix)], context
 
     def push(self, token: int) -> str:
         """Add a token; return the text that can now be shown (maybe "")."""
         if self.finished:
             return ""
         self.ids.append(int(token))
-        text = self.tokenizer.decode(self.ids)
+        text = self._decode()
         for s in self.stop:
             at = text.find(s, max(0, self.emitted - len(s)))
             if at >= 0:

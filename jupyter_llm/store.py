@@ -13,7 +13,14 @@ then reads the weights: nothing in the folder is ever executed or unpickled.
 The manifest's checksums catch truncated or edited files.
 
 A *name* (no path separator, no suffix) lives in the model store,
-``$JUPYTER_LLM_HOME/models/NAME``, by default under the user data folder.
+``$JUPYTER_LLM_HOME/models/NAME``, by default under the user data folder. A
+string without a path separator is always taken as a name, and must follow the
+rule of :func:`name_problem` (one folder name that every common file system
+accepts); anything else is refused, never written elsewhere.
+
+Writers of one model folder are serialised by a per-folder lock file under
+``$JUPYTER_LLM_HOME/locks`` (:func:`name_lock`, a ``filelock.FileLock``: an OS
+lock that a killed process releases at once).
 """
 
 from __future__ import annotations
@@ -21,13 +28,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock
 
 from .errors import CorruptModelError, ModelExistsError, ModelNotFoundError, invalid
 
@@ -38,7 +47,59 @@ FORMAT = "jupyter_llm.model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 WEIGHTS = "model.weights.h5"
-_NAME = re.compile(r"^[A-Za-z0-9_\-\u0080-\uffff][A-Za-z0-9_.\-\u0080-\uffff]{0,127}$")
+
+# === Names ===
+
+#: The longest name, in UTF-8 bytes. File systems allow 255 bytes (ext4, ZFS) or 255 UTF-16 units
+#: (NTFS, APFS) per folder name; 128 leaves room for the store's ``.NAME.deleted-xxxxxxxx`` siblings.
+MAX_NAME_BYTES = 128
+#: Characters Windows refuses in a file name ('/' is refused everywhere).
+_FORBIDDEN = frozenset('<>:"/\\|?*')
+#: Device names Windows reserves, with or without an extension (``nul.txt`` too).
+_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))})
+#: The rule, as the error messages state it.
+NAME_RULE = (f"a model name of 1 to {MAX_NAME_BYTES} UTF-8 bytes made of letters, digits, '_', '-' and '.', "
+             "neither starting nor ending with '.', and not a Windows device name such as 'CON' or 'NUL'")
+
+
+def name_problem(name: Any) -> str | None:
+    """Why ``name`` cannot name a model in the store, or None if it can (the one rule for names).
+
+    >>> name_problem("poems") is None, name_problem("con")
+    (True, "'CON' is a device name on Windows")
+    """
+    if not isinstance(name, str) or not name:
+        return "it is not a non-empty string"
+    for ch in name:
+        if ch in _FORBIDDEN or ch in " \t" or unicodedata.category(ch)[0] in "CZ":
+            return f"it contains {ch!r}"  # controls, surrogates, unassigned, spaces, Windows' reserved characters
+        if ch.isascii() and not (ch.isalnum() or ch in "_-."):
+            return f"it contains {ch!r}"
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"it is {len(name.encode('utf-8'))} bytes long"
+    if name.startswith(".") or name.endswith("."):
+        return "it starts or ends with '.'"
+    if name.split(".")[0].upper() in _RESERVED:
+        return f"'{name.split('.')[0].upper()}' is a device name on Windows"
+    return None
+
+
+def _looks_like_name(value: str) -> bool:
+    """Whether a string is meant as a name (it has no path separator and is not '.', '..' or '~...')."""
+    seps = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return not any(sep in value for sep in seps) and value not in (".", "..") and not value.startswith("~")
+
+
+def _check_path(path: Path, value: Any) -> Path:
+    """``path`` if the operating system can use it: no NUL, every part at most 255 bytes."""
+    try:
+        parts = [os.fsencode(part) for part in path.parts]
+    except UnicodeEncodeError:
+        parts = None
+    if parts is None or any(b"\0" in part or len(part) > 255 for part in parts):
+        raise invalid("path_or_name", "a folder path without NUL characters or unencodable characters, "
+                      "each part at most 255 bytes", value)
+    return path
 
 
 def home() -> Path:
@@ -56,11 +117,8 @@ def models_dir() -> Path:
 
 
 def is_name(path_or_name: str | os.PathLike) -> bool:
-    """A bare name (``"poems"``) rather than a path (``"./poems"``, ``"out/poems"``)."""
-    if isinstance(path_or_name, os.PathLike):
-        return False
-    return "/" not in path_or_name and os.sep not in path_or_name and bool(_NAME.match(path_or_name)) \
-        and path_or_name not in (".", "..")
+    """A valid bare name (``"poems"``) rather than a path (``"./poems"``, ``"out/poems"``)."""
+    return isinstance(path_or_name, str) and name_problem(path_or_name) is None
 
 
 def bundled_dir() -> Path:
@@ -103,12 +161,15 @@ def is_bundled(path_or_name: str | os.PathLike, prefer: str = "bundled") -> bool
 def resolve(path_or_name: str | os.PathLike) -> Path:
     """The folder a path or name refers to for writing (it may not exist yet)."""
     if isinstance(path_or_name, os.PathLike):
-        return Path(path_or_name).expanduser()
+        return _check_path(Path(path_or_name).expanduser(), path_or_name)
     if not isinstance(path_or_name, str) or not path_or_name.strip():
         raise invalid("path_or_name", "a model name such as 'poems' or a folder path", path_or_name)
     if is_name(path_or_name):
         return models_dir() / path_or_name
-    return Path(path_or_name).expanduser()
+    if _looks_like_name(path_or_name):  # meant as a name: refused, never written next to the current folder
+        raise invalid("name", f"{NAME_RULE} (here {name_problem(path_or_name)}), or a path such as "
+                      f"'./folder'", path_or_name)
+    return _check_path(Path(path_or_name).expanduser(), path_or_name)
 
 
 def exists(path_or_name: str | os.PathLike) -> bool:
@@ -118,6 +179,21 @@ def exists(path_or_name: str | os.PathLike) -> bool:
 
 # === Writing ===
 
+def name_lock(folder: Path) -> FileLock:
+    """The lock that serialises every writer of the model folder ``folder`` (in any process).
+
+    A ``filelock.FileLock`` (``flock`` on POSIX, ``LockFileEx`` on Windows) on
+    ``$JUPYTER_LLM_HOME/locks/<sha256 of the folder's absolute path>.lock``: the
+    operating system releases it when its holder exits or is killed, so no lock
+    is ever left stale. The empty lock files stay (removing one while another
+    process waits on it would break the lock).
+    """
+    key = hashlib.sha256(os.fsencode(os.path.abspath(folder))).hexdigest()[:32]
+    locks = home() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    return FileLock(locks / f"{key}.lock")
+
+
 def write_bundle(target: Path, files: dict[str, bytes], overwrite: bool = False) -> Path:
     """Write ``files`` into the folder ``target`` atomically, with a manifest.
 
@@ -126,6 +202,12 @@ def write_bundle(target: Path, files: dict[str, bytes], overwrite: bool = False)
     previous version or the new one whole, never a mixture.
     """
     target = Path(target)
+    with name_lock(target):
+        return _write_bundle_locked(target, files, overwrite)
+
+
+def _write_bundle_locked(target: Path, files: dict[str, bytes], overwrite: bool) -> Path:
+    _recover(target)
     if target.exists() and not overwrite:
         raise ModelExistsError(
             f"A model is already saved at '{target}'. Expected a new name or path, or pass overwrite=True to replace it."
@@ -186,7 +268,8 @@ def read_bundle(path_or_name: str | os.PathLike, prefer: str = "bundled") -> dic
     """Read and verify every file of a saved model (found as :func:`locate` finds it)."""
     folder = locate(path_or_name, prefer)
     if not folder.exists() and folder.parent.is_dir():
-        _recover(folder)
+        with name_lock(folder):  # never while a writer is between its two renames
+            _recover(folder)
     if not folder.exists():
         raise ModelNotFoundError(_not_found_message(path_or_name))
     manifest_path = folder / MANIFEST
@@ -202,7 +285,13 @@ def read_bundle(path_or_name: str | os.PathLike, prefer: str = "bundled") -> dic
         ok = False
     if not ok:
         raise CorruptModelError(f"'{folder}' has an unreadable {MANIFEST}. Expected a model written by jupyter_llm.")
-    if manifest.get("format_version", 0) > FORMAT_VERSION:
+    version = manifest.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise CorruptModelError(
+            f"'{folder}/{MANIFEST}' has an invalid format_version. "
+            f"Expected an integer such as {FORMAT_VERSION}. Received: format_version={_short(version)}"
+        )
+    if version > FORMAT_VERSION:
         raise CorruptModelError(
             f"'{folder}' was saved by a newer jupyter_llm (format {manifest['format_version']}). "
             f"Expected format {FORMAT_VERSION} or older; upgrade jupyter_llm to load it."
@@ -211,17 +300,29 @@ def read_bundle(path_or_name: str | os.PathLike, prefer: str = "bundled") -> dic
     for name, info in listed.items():
         if "/" in name or "\\" in name or name.startswith("."):
             raise CorruptModelError(f"'{folder}' lists an unexpected file '{name}'. Expected plain file names.")
+        size, digest = (info.get("size"), info.get("sha256")) if isinstance(info, dict) else (None, None)
+        if isinstance(size, bool) or not isinstance(size, int) or not isinstance(digest, str):
+            raise CorruptModelError(
+                f"'{folder}/{MANIFEST}' has an invalid entry files.{name}. Expected an object with an "
+                f"integer size and a sha256 string. Received: files.{name}={_short(info)}"
+            )
         p = folder / name
         if not p.is_file():
             raise CorruptModelError(f"'{folder}' is incomplete: '{name}' is missing. Expected every file of its manifest.")
         data = p.read_bytes()
-        if len(data) != info.get("size") or hashlib.sha256(data).hexdigest() != info.get("sha256"):
+        if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
             raise CorruptModelError(
                 f"'{folder}/{name}' is truncated or was modified after saving (its checksum does not match). "
                 "Expected the file exactly as saved; save the model again."
             )
         files[name] = data
     return files
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def json_bytes(value: Any) -> bytes:
@@ -296,6 +397,7 @@ class ModelInfo:
     val_loss: float | None
     size_bytes: int
     bundled: bool = False
+    damaged: str | None = None  # why its details cannot be shown (one sentence); None when intact
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "path": str(self.path)}
@@ -317,15 +419,55 @@ def _list_folder(root: Path, bundled: bool) -> list[ModelInfo]:
     for folder in sorted(root.iterdir()):
         if folder.name.startswith(".") or not (folder / MANIFEST).is_file():
             continue
+        meta, damaged = _listed_metadata(folder)
         try:
-            meta = json.loads((folder / "metadata.json").read_text("utf-8"))
-        except (OSError, ValueError):
-            meta = {}
-        size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-        metrics = meta.get("metrics") or {}
+            size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+        except OSError:  # deleted while listing
+            continue
         out.append(ModelInfo(folder.name, folder, meta.get("created"), meta.get("tokenizer"),
-                             meta.get("parameters"), metrics.get("val_loss"), size, bundled))
+                             meta.get("parameters"), meta.get("val_loss"), size, bundled, damaged))
     return out
+
+
+#: The metadata fields the listing shows, and the JSON types they must have.
+_LISTED = {"created": (str,), "tokenizer": (str,), "parameters": (int,), "val_loss": (int, float)}
+
+
+def _listed_metadata(folder: Path) -> tuple[dict[str, Any], str | None]:
+    """The fields of ``folder/metadata.json`` that :func:`list_models` shows, and why they cannot be (or None).
+
+    The listing never raises for one model's files: a damaged one is listed with
+    a sentence saying what is wrong, and the others are listed as usual.
+    """
+    where = f"'{folder.name}/metadata.json'"
+    try:
+        meta = json.loads((folder / "metadata.json").read_text("utf-8"))
+    except FileNotFoundError:
+        return {}, f"{where} is missing, so its details are unknown."
+    except (OSError, ValueError):
+        return {}, f"{where} is not valid UTF-8 JSON, so its details are unknown."
+    if not isinstance(meta, dict):
+        return {}, f"{where} holds a JSON {_json_kind(meta)} where an object was expected."
+    metrics = meta.get("metrics")
+    if metrics is not None and not isinstance(metrics, dict):
+        return {}, f"{where} has metrics of type {_json_kind(metrics)} where an object was expected."
+    fields = {key: meta.get(key) for key in ("created", "tokenizer", "parameters")}
+    fields["val_loss"] = (metrics or {}).get("val_loss")
+    for key, kinds in _LISTED.items():
+        value = fields[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+            return {}, (f"{where} has a {key} of type {_json_kind(value)} where "
+                        f"{'a number' if key == 'val_loss' else 'an integer' if key == 'parameters' else 'a string'}"
+                        " was expected.")
+    return fields, None
+
+
+def _json_kind(value: Any) -> str:
+    """The JSON name of ``value``'s type: object, array, string, number, boolean or null."""
+    for kind, name in ((bool, "boolean"), (dict, "object"), (list, "array"), (str, "string"), ((int, float), "number")):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else type(value).__name__
 
 
 def delete_model(path_or_name: str | os.PathLike) -> None:
@@ -335,9 +477,13 @@ def delete_model(path_or_name: str | os.PathLike) -> None:
         if is_bundled_name(path_or_name):
             raise invalid("name", "a model of your own; bundled models are read-only", path_or_name)
         raise ModelNotFoundError(_not_found_message(path_or_name))
-    trash = folder.parent / f".{folder.name}.deleted-{uuid.uuid4().hex[:8]}"
-    os.replace(folder, trash)  # atomic: the name disappears at once
-    shutil.rmtree(trash, ignore_errors=True)
+    with name_lock(folder):
+        _recover(folder)
+        if not (folder / MANIFEST).is_file():  # deleted by another process meanwhile
+            raise ModelNotFoundError(_not_found_message(path_or_name))
+        trash = folder.parent / f".{folder.name}.deleted-{uuid.uuid4().hex[:8]}"
+        os.replace(folder, trash)  # atomic: the name disappears at once
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def load(path_or_name: str | os.PathLike, prefer: str = "bundled") -> "LanguageModel":

@@ -141,7 +141,8 @@ class LLMMagics(Magics):
             params = f"{m.parameters:,}" if m.parameters else None
             val = f"{m.val_loss:.3f}" if m.val_loss is not None else None
             current = m.name == default or (m.bundled and m.name == fallback)
-            rows.append(["*" if current else "", m.name + (" (bundled)" if m.bundled else ""),
+            label = m.name + (" (bundled)" if m.bundled else "") + (f" (damaged: {m.damaged})" if m.damaged else "")
+            rows.append(["*" if current else "", label,
                          m.tokenizer, params, val,
                          (m.created or "")[:16].replace("T", " "), f"{m.size_bytes / 1e6:.1f} MB"])
         for var in self.session.variables():

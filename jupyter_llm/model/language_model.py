@@ -374,11 +374,19 @@ class LanguageModel:
         """
         files = store.read_bundle(path_or_name, prefer)
         folder = store.locate(path_or_name, prefer)
+        config_data = store.read_json(files, "config.json", folder)
+        _check_config_types(config_data, folder)
         try:
-            config = ModelConfig.from_dict(store.read_json(files, "config.json", folder))
+            config = ModelConfig.from_dict(config_data)
         except (TypeError, ValueError) as e:
             raise CorruptModelError(f"'{folder}/config.json' is not a valid model config: {e}") from None
-        tokenizer = Tokenizer.from_dict(store.read_json(files, "tokenizer.json", folder))
+        try:
+            tokenizer = Tokenizer.from_dict(store.read_json(files, "tokenizer.json", folder))
+        except CorruptModelError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as e:
+            raise CorruptModelError(f"'{folder}/tokenizer.json' is not a valid tokenizer "
+                                    f"({type(e).__name__}). Expected the tokenizer saved with the model.") from None
         metadata = store.read_json(files, "metadata.json", folder)
         if tokenizer.vocab_size != config.vocab_size:
             raise CorruptModelError(
@@ -390,6 +398,36 @@ class LanguageModel:
         model = build_model(config)
         store.load_weights_from(model, files, folder, writer="jupyter_llm")
         return cls(model, tokenizer, config, metadata, name=folder.name)
+
+
+def _check_config_types(data: dict[str, Any], folder: Any) -> None:
+    """Refuse a ``config.json`` value of the wrong JSON type before Keras sees it (a CorruptModelError naming it).
+
+    The types come from :class:`ModelConfig`'s annotations: an ``int`` field takes
+    an integer (not a bool or a float), a ``float`` field any number but a bool,
+    ``str`` a string, ``dict`` an object, and ``... | None`` also null.
+    """
+    for f in dataclasses.fields(ModelConfig):
+        if f.name not in data:
+            continue
+        value, annotation = data[f.name], str(f.type)
+        if value is None and "None" in annotation:
+            continue
+        if annotation.startswith("int"):
+            ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+        elif annotation.startswith("float"):
+            ok, expected = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+        elif annotation.startswith("str"):
+            ok, expected = isinstance(value, str), "a string"
+        elif annotation.startswith("dict"):
+            ok, expected = isinstance(value, dict), "an object"
+        else:  # pragma: no cover (a field of a new type: ModelConfig checks it)
+            continue
+        if not ok:
+            expected += " or null" if "None" in annotation else ""
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            raise CorruptModelError(f"'{folder}/config.json' has an invalid {f.name}. Expected {expected}. "
+                                    f"Received: {f.name}={shown}")
 
 
 class _CharCount:

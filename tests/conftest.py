@@ -30,6 +30,29 @@ def _read(name: str, n: int) -> str:
     return text[:n]
 
 
+#: Where IPython, Jupyter and Keras keep their per-user files: the suite gives them a temporary folder
+#: of its own (subprocesses inherit it), so no test writes into the home folder.
+_USER_DIRS = {"IPYTHONDIR": "ipython", "JUPYTER_RUNTIME_DIR": "jupyter/runtime", "JUPYTER_DATA_DIR": "jupyter/data",
+              "JUPYTER_CONFIG_DIR": "jupyter/config", "KERAS_HOME": "keras", "JUPYTER_LLM_HOME": "jupyter_llm"}
+_HOME: list[str] = []
+
+
+def pytest_configure(config):
+    import tempfile
+
+    home = tempfile.mkdtemp(prefix="jupyter_llm-tests-")
+    _HOME.append(home)
+    for variable, folder in _USER_DIRS.items():
+        os.environ[variable] = os.path.join(home, folder)
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    for home in _HOME:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def jl_home(tmp_path, monkeypatch):
     """Every test gets an empty model store of its own."""

@@ -240,8 +240,12 @@ class Assistant:
     def _due(self, lang: str) -> list[str]:
         from .timeparse import describe
 
-        return [say(lang, "Reminder: {t} ({w})", "提醒：{t}（{w}）", t=ev.title, w=describe(when, None, lang))
-                for when, ev in self.store.due_reminders()]
+        skipped: list = []  # reminders whose repeat rule cannot be read: reported, never raised
+        due = [say(lang, "Reminder: {t} ({w})", "提醒：{t}（{w}）", t=ev.title, w=describe(when, None, lang))
+               for when, ev in self.store.due_reminders(skipped)]
+        return due + [say(lang, "Skipped reminder '{t}': {e} `%assistant cancel {t}` removes it.",
+                          "已跳过提醒“{t}”：{e} 用 `%assistant 取消{t}` 删除它。", t=ev.title, e=problem)
+                      for ev, problem in skipped]
 
     # === Teaching, undo, help ===
 

@@ -34,7 +34,9 @@ __all__ = ["AssistantStore", "default_db_path", "DB_ENV", "Event", "Note"]
 
 #: Environment variable naming the database file.
 DB_ENV = "JUPYTER_LLM_ASSISTANT_DB"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Columns added after version 1: (name, SQL type). A version-1 file gains them on open.
+_ADDED_EVENT_COLUMNS = (("tzid", "TEXT"), ("exdates", "TEXT"), ("rdates", "TEXT"))
 BUSY_TIMEOUT_MS = 30_000
 
 _SCHEMA = """
@@ -52,7 +54,10 @@ CREATE TABLE IF NOT EXISTS events (
     lang TEXT,
     created TEXT NOT NULL,
     updated TEXT NOT NULL,
-    deleted_at TEXT
+    deleted_at TEXT,
+    tzid TEXT,
+    exdates TEXT,
+    rdates TEXT
 );
 CREATE INDEX IF NOT EXISTS events_start ON events (start);
 CREATE TABLE IF NOT EXISTS notes (
@@ -113,9 +118,32 @@ def _parse(value: str | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.fromisoformat(value)
 
 
+def _times(value: str | None) -> tuple[dt.datetime, ...]:
+    """A JSON list of ISO times (the ``exdates``/``rdates`` columns) as datetimes; unreadable entries are left out."""
+    try:
+        items = json.loads(value) if value else []
+    except ValueError:
+        return ()
+    out = []
+    for item in items if isinstance(items, list) else []:
+        try:
+            out.append(dt.datetime.fromisoformat(item))
+        except (TypeError, ValueError):
+            continue
+    return tuple(sorted(out))
+
+
+def _times_json(values: Any) -> str | None:
+    return json.dumps([_iso(v) for v in sorted(values)]) if values else None
+
+
 @dataclass
 class Event:
-    """An event or reminder (``kind``); ``start`` is a naive local datetime."""
+    """An event or reminder (``kind``); ``start``, ``exdates`` and ``rdates`` are naive local datetimes.
+
+    ``tzid`` is the zone a repeating event keeps its clock time in (None: floating, local time);
+    ``exdates`` are occurrences removed from the rule, ``rdates`` occurrences added to it.
+    """
 
     id: int
     uid: str
@@ -126,14 +154,26 @@ class Event:
     rrule: str | None
     all_day: bool
     lang: str | None
+    tzid: str | None = None
+    exdates: tuple[dt.datetime, ...] = ()
+    rdates: tuple[dt.datetime, ...] = ()
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Event":
         return cls(row["id"], row["uid"], row["kind"], row["title"], _parse(row["start"]), _parse(row["end"]),
-                   row["rrule"], bool(row["all_day"]), row["lang"])
+                   row["rrule"], bool(row["all_day"]), row["lang"], row["tzid"], _times(row["exdates"]),
+                   _times(row["rdates"]))
+
+    def occurrences(self, after: dt.datetime, before: dt.datetime, limit: int = 500) -> list[dt.datetime]:
+        """The occurrences in ``[after, before)``; :class:`RecurrenceError` if the rule cannot be read."""
+        from .recurrence import expand
+
+        return expand(self.start, self.rrule, after, before, tzid=self.tzid, exdates=self.exdates,
+                      rdates=self.rdates, limit=limit)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "start": _iso(self.start), "end": _iso(self.end)}
+        return {**self.__dict__, "start": _iso(self.start), "end": _iso(self.end),
+                "exdates": [_iso(d) for d in self.exdates], "rdates": [_iso(d) for d in self.rdates]}
 
 
 @dataclass
@@ -181,6 +221,10 @@ class AssistantStore:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     c.execute(statement)
+            have = {r["name"] for r in c.execute("PRAGMA table_info(events)").fetchall()}
+            for name, kind in _ADDED_EVENT_COLUMNS:
+                if name not in have:
+                    c.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
             c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def __repr__(self) -> str:
@@ -228,18 +272,23 @@ class AssistantStore:
 
     def add_event(self, title: str, start: dt.datetime, *, kind: str = "event", end: dt.datetime | None = None,
                   rrule: str | None = None, all_day: bool = False, source: str | None = None,
-                  lang: str | None = None, uid: str | None = None, undo: bool = True) -> Event:
+                  lang: str | None = None, uid: str | None = None, undo: bool = True, tzid: str | None = None,
+                  exdates: Any = (), rdates: Any = ()) -> Event:
+        """Add an event; ``rrule`` must be a readable repeat rule (:class:`RecurrenceError` otherwise)."""
+        from .recurrence import check_rrule
+
         if kind not in ("event", "reminder"):
             raise invalid("kind", "'event' or 'reminder'", kind)
         if not isinstance(title, str) or not title.strip():
             raise invalid("title", "a non-empty title", title)
+        check_rrule(rrule, start, tzid)
         now = self._stamp()
         with self.transaction() as c:
             cur = c.execute(
-                "INSERT INTO events (uid, kind, title, start, end, rrule, all_day, source, lang, created, updated) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (uid, kind, title, start, end, rrule, all_day, source, lang, created, updated, "
+                "tzid, exdates, rdates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (uid or f"{uuid.uuid4()}@jupyter-llm", kind, title.strip(), _iso(start), _iso(end), rrule,
-                 int(all_day), source, lang, now, now))
+                 int(all_day), source, lang, now, now, tzid, _times_json(exdates), _times_json(rdates)))
             event_id = cur.lastrowid
             if undo:
                 self._log(c, f"add {kind} '{title.strip()}'", [{"op": "soft_delete", "table": "events", "id": event_id}])
@@ -255,30 +304,39 @@ class AssistantStore:
         where = "" if include_deleted else "WHERE deleted_at IS NULL"
         return [Event.from_row(r) for r in self._query(f"SELECT * FROM events {where} ORDER BY start, id")]
 
-    def occurrences(self, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, Event]]:
-        """Every occurrence in ``[start, end)``, recurring events expanded, in time order."""
-        from .timeparse import next_occurrences
+    def occurrences(self, start: dt.datetime, end: dt.datetime,
+                    skipped: list[tuple[Event, str]] | None = None) -> list[tuple[dt.datetime, Event]]:
+        """Every occurrence in ``[start, end)``, recurring events expanded, in time order.
+
+        An event whose repeat rule cannot be read is left out, and ``(event, sentence)`` appended to ``skipped``.
+        """
+        from .recurrence import RecurrenceError
 
         out = []
         for ev in self.events():
-            for when in next_occurrences(ev.start, ev.rrule, start, end):
-                out.append((when, ev))
+            try:
+                out.extend((when, ev) for when in ev.occurrences(start, end))
+            except RecurrenceError as e:
+                if skipped is not None:
+                    skipped.append((ev, str(e)))
         return sorted(out, key=lambda x: (x[0], x[1].id))
 
     def conflicts(self, start: dt.datetime, rrule: str | None = None, duration: dt.timedelta = dt.timedelta(hours=1),
                   exclude: int | None = None, horizon_days: int = 90) -> list[tuple[dt.datetime, Event]]:
         """Events (not reminders) overlapping a new event's first occurrences (one hour each by default)."""
-        from .timeparse import next_occurrences
+        from .recurrence import RecurrenceError, expand
 
-        new = next_occurrences(start, rrule, start, start + dt.timedelta(days=horizon_days if rrule else 1), limit=60)
+        new = expand(start, rrule, start, start + dt.timedelta(days=horizon_days if rrule else 1), limit=60)
         found = []
         for ev in self.events():
             if ev.kind != "event" or ev.id == exclude:
                 continue
             ev_len = (ev.end - ev.start) if ev.end else duration
-            for s in new:
-                for when in next_occurrences(ev.start, ev.rrule, s - ev_len + dt.timedelta(seconds=1), s + duration):
-                    found.append((when, ev))
+            try:
+                for s in new:
+                    found.extend((when, ev) for when in ev.occurrences(s - ev_len + dt.timedelta(seconds=1), s + duration))
+            except RecurrenceError:
+                continue  # an unreadable rule is reported where events are listed
         unique = {(when, ev.id): (when, ev) for when, ev in found}
         return [unique[k] for k in sorted(unique)]
 
@@ -311,7 +369,19 @@ class AssistantStore:
         return ev
 
     def import_events(self, events: list[dict[str, Any]]) -> list[int]:
-        """Add events (dicts of :meth:`add_event`'s arguments) in one transaction; those whose uid exists are skipped."""
+        """Add events (dicts of :meth:`add_event`'s arguments) in one transaction; those whose uid exists are skipped.
+
+        Every repeat rule is checked first: one that cannot be read raises :class:`RecurrenceError` naming the
+        event, and nothing is added (:func:`read_ics` leaves such events out, with a sentence for each).
+        """
+        from .recurrence import RecurrenceError, check_rrule
+
+        for e in events:
+            try:
+                check_rrule(e.get("rrule"), e["start"], e.get("tzid"))
+            except RecurrenceError as err:
+                why = str(err)
+                raise RecurrenceError(f"Cannot import '{e.get('title')}': {why[:1].lower()}{why[1:]}") from None
         ids = []
         now = self._stamp()
         with self.transaction() as c:
@@ -319,18 +389,22 @@ class AssistantStore:
                 if e.get("uid") and c.execute("SELECT 1 FROM events WHERE uid = ?", (e["uid"],)).fetchone():
                     continue
                 cur = c.execute(
-                    "INSERT INTO events (uid, kind, title, start, end, rrule, all_day, source, lang, created, updated) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO events (uid, kind, title, start, end, rrule, all_day, source, lang, created, updated, "
+                    "tzid, exdates, rdates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (e.get("uid") or f"{uuid.uuid4()}@jupyter-llm", e.get("kind", "event"), e["title"], _iso(e["start"]),
-                     _iso(e.get("end")), e.get("rrule"), int(bool(e.get("all_day"))), "import", e.get("lang"), now, now))
+                     _iso(e.get("end")), e.get("rrule"), int(bool(e.get("all_day"))), "import", e.get("lang"), now, now,
+                     e.get("tzid"), _times_json(e.get("exdates")), _times_json(e.get("rdates"))))
                 ids.append(cur.lastrowid)
             if ids:
                 self._log(c, f"import {len(ids)} events", [{"op": "soft_delete", "table": "events", "id": i} for i in ids])
         return ids
 
-    def due_reminders(self) -> list[tuple[dt.datetime, Event]]:
-        """Reminders that fell due since they were last shown; marks them shown (once, across kernels)."""
-        from .timeparse import next_occurrences
+    def due_reminders(self, skipped: list[tuple[Event, str]] | None = None) -> list[tuple[dt.datetime, Event]]:
+        """Reminders that fell due since they were last shown; marks them shown (once, across kernels).
+
+        A reminder whose repeat rule cannot be read is left out, and ``(event, sentence)`` appended to ``skipped``.
+        """
+        from .recurrence import RecurrenceError
 
         now = self.now().replace(microsecond=0)
         due = []
@@ -341,7 +415,12 @@ class AssistantStore:
                 ev = Event.from_row(row)
                 since = _parse(row["notified_upto"])
                 after = since + dt.timedelta(seconds=1) if since else ev.start
-                hits = next_occurrences(ev.start, ev.rrule, after, now + dt.timedelta(seconds=1))
+                try:
+                    hits = ev.occurrences(after, now + dt.timedelta(seconds=1))
+                except RecurrenceError as e:
+                    if skipped is not None:
+                        skipped.append((ev, str(e)))
+                    continue
                 if hits:
                     due.append((hits[-1], ev))
                     c.execute("UPDATE events SET notified_upto = ? WHERE id = ?", (_iso(now), ev.id))

@@ -9,11 +9,26 @@ from pathlib import Path
 from ...errors import JupyterLLMError
 from ..reply import Reply
 from ..state import Event
-from ..timeparse import ParsedTime, describe, parse_range, parse_time
+from ..timeparse import ParsedTime, parse_range, parse_time
+from ..timeparse import describe as _describe
 from .base import Context, Skill
 from .common import table_html
 
 DEFAULT_ICS = "jupyter_llm_calendar.ics"
+
+
+def describe(when: dt.datetime, rrule: str | None = None, lang: str = "en") -> str:
+    """The time and repeat rule in words; a rule that cannot be put in words is shown as it is."""
+    try:
+        return _describe(when, rrule, lang)
+    except (ValueError, KeyError, IndexError):
+        return f"{_describe(when, None, lang)}, {rrule}"
+
+
+def _skipped(ctx: Context, skipped: list[tuple[Event, str]]) -> list[str]:
+    """One line for each event left out because its repeat rule cannot be read."""
+    return [ctx.say("Skipped '{t}': {e} `%assistant cancel {t}` removes it.", "已跳过“{t}”：{e} 用 `%assistant 取消{t}` 删除它。",
+                    t=ev.title, e=problem) for ev, problem in skipped]
 
 
 class ScheduleSkill(Skill):
@@ -71,23 +86,27 @@ class ScheduleSkill(Skill):
 
     def do_list_events(self, ctx: Context) -> Reply:
         start, end, label = parse_range(ctx.slot("time"), ctx.now, ctx.lang)
-        items = ctx.assistant.store.occurrences(start, end)
+        skipped: list[tuple[Event, str]] = []
+        items = ctx.assistant.store.occurrences(start, end, skipped)
         if ctx.lang == "zh":
             label = {"the next 7 days": "未来7天"}.get(label, label)
+        problems = _skipped(ctx, skipped)
         if not items:
-            return ctx.reply(ctx.say("Nothing scheduled for {l}.", "{l}没有安排。", l=label), data={"events": []})
+            return ctx.reply(ctx.say("Nothing scheduled for {l}.", "{l}没有安排。", l=label), extra=problems,
+                             data={"events": [], "skipped": [ev.id for ev, _ in skipped]})
         rows = [(describe(w, None, ctx.lang), ctx.say(e.kind, "提醒" if e.kind == "reminder" else "日程"), e.title,
                  describe(w, e.rrule, ctx.lang).split(", ", 1)[1] if e.rrule else "") for w, e in items]
         header = ctx.say("when|kind|title|repeats", "时间|类型|事项|重复").split("|")
         text = ctx.say("{n} item(s) for {l}:", "{l}共有{n}项：", n=len(items), l=label)
         plain = [f"  {r[0]}  {r[2]}" + (f" ({r[3]})" if r[3] else "") for r in rows]
-        return ctx.reply(text, body_html=table_html(header, rows), extra=plain,
-                         data={"events": [{**e.to_dict(), "when": w.isoformat()} for w, e in items]})
+        return ctx.reply(text, body_html=table_html(header, rows), extra=plain + problems,
+                         data={"events": [{**e.to_dict(), "when": w.isoformat()} for w, e in items],
+                               "skipped": [ev.id for ev, _ in skipped]})
 
     # === Changing ===
 
     def _find(self, ctx: Context) -> tuple[Event | None, Reply | None]:
-        title = ctx.slot("title", "task")
+        title = ctx.slot("title", "task", "query")  # "cancel water the plants" tags the title as a query
         if title is None:
             return None, ctx.error("Which event? Expected its title, e.g. 'move the dentist to friday'.",
                                    "是哪个日程？请说出它的名称。")
@@ -154,13 +173,16 @@ class ScheduleSkill(Skill):
         events = ctx.assistant.store.events()
         if path.exists() and not ctx.yes:
             return ctx.confirm("'{p}' exists; exporting would replace it.", "“{p}”已存在，导出会覆盖它。", p=path)
+        skipped: list[tuple[Event, str]] = []
         try:
-            written = write_ics(events, path, ctx.now)
+            written = write_ics(events, path, ctx.now, skipped)
         except OSError as e:
             return ctx.error("Cannot write '{p}' ({e}). Expected a writable path.", "无法写入“{p}”（{e}）。", p=path, e=e.strerror or e)
+        count = len(events) - len(skipped)
         return ctx.reply(ctx.say("Exported {n} event(s) to {p}; calendar apps can import this file.",
-                                 "已把{n}个日程导出到 {p}，日历应用可以导入这个文件。", n=len(events), p=written),
-                         data={"path": str(written), "count": len(events)})
+                                 "已把{n}个日程导出到 {p}，日历应用可以导入这个文件。", n=count, p=written),
+                         extra=_skipped(ctx, skipped),
+                         data={"path": str(written), "count": count, "skipped": [ev.id for ev, _ in skipped]})
 
     def do_import_calendar(self, ctx: Context) -> Reply:
         from ..ics import read_ics
@@ -169,12 +191,13 @@ class ScheduleSkill(Skill):
         if path is None:
             return ctx.error("Which file? Expected the path of an .ics file, e.g. 'import holidays.ics'.",
                              "请给出 .ics 文件的路径，例如“导入 holidays.ics”。")
+        refused: list[str] = []  # one sentence for each event that cannot be read
         try:
-            items = read_ics(path)
+            items = read_ics(path, refused)
         except JupyterLLMError as e:
             return ctx.reply(str(e), status="error")
         ids = ctx.assistant.store.import_events([{**i, "lang": ctx.lang} for i in items])
         skipped = len(items) - len(ids)
         text = ctx.say("Imported {n} event(s) from {p}.", "已从 {p} 导入{n}个日程。", n=len(ids), p=path)
         extra = [ctx.say("{s} were already in the calendar.", "{s}个已经在日历里。", s=skipped)] if skipped else []
-        return ctx.reply(text, extra=extra, data={"imported": ids, "skipped": skipped})
+        return ctx.reply(text, extra=extra + refused, data={"imported": ids, "skipped": skipped, "refused": refused})

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from .errors import CorruptModelError, ModelExistsError, ModelNotFoundError, invalid
 
@@ -174,7 +174,10 @@ def resolve(path_or_name: str | os.PathLike) -> Path:
 
 def exists(path_or_name: str | os.PathLike) -> bool:
     """Whether the user's store (or the path) holds a model; bundled models do not count."""
-    return (resolve(path_or_name) / MANIFEST).is_file()
+    folder = resolve(path_or_name)
+    if not (folder / MANIFEST).is_file():
+        _try_recover(folder)  # an overwrite killed between its renames had moved it aside
+    return (folder / MANIFEST).is_file()
 
 
 # === Writing ===
@@ -232,6 +235,8 @@ def _write_bundle_locked(target: Path, files: dict[str, bytes], overwrite: bool)
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
+            _crash_point("save-writing")
+        _crash_point("save-written")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -240,26 +245,108 @@ def _write_bundle_locked(target: Path, files: dict[str, bytes], overwrite: bool)
         if target.exists():
             old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
             os.replace(target, old)
+            _crash_point("save-moved-aside")
         os.replace(tmp, target)
+        _crash_point("save-replaced")
     except BaseException:
         if old is not None and not target.exists():
             os.rename(old, target)  # put the previous version back
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if old is not None:
+        _crash_point("save-removing-old", old)
         shutil.rmtree(old, ignore_errors=True)
     return target
 
 
-def _recover(target: Path) -> None:
-    """Finish an interrupted replace: if ``target`` is missing but its previous
-    version was moved aside (a crash between the two renames), move it back."""
-    if target.exists():
+# === Recovering from a killed writer ===
+
+#: The hidden siblings ``.NAME.KIND-xxxxxxxx`` a writer of ``NAME`` makes: a new version being
+#: written, the previous version moved aside by an overwrite, a deleted version being removed.
+DEBRIS_KINDS = ("tmp", "old", "deleted")
+
+#: The steps of a save, an overwrite and a delete where the crash test kills the writer.
+CRASH_POINTS = ("save-writing", "save-written", "save-moved-aside", "save-replaced", "save-removing-old",
+                "delete-moved", "delete-removing")
+CRASH_ENV = "JUPYTER_LLM_STORE_CRASH_AT"
+
+
+def _crash_point(step: str, removing: Path | None = None) -> None:
+    """For the crash tests: ``os._exit`` at ``step`` when ``$JUPYTER_LLM_STORE_CRASH_AT`` names it.
+
+    At a ``*-removing*`` step one file of the folder being removed goes first, as
+    a kill in the middle of ``shutil.rmtree`` would leave it.
+    """
+    if os.environ.get(CRASH_ENV) != step:
         return
-    for old in sorted(target.parent.glob(f".{target.name}.old-*")):
-        if (old / MANIFEST).is_file():
-            os.rename(old, target)
-            return
+    if removing is not None:
+        next(p for p in sorted(removing.iterdir()) if p.name != MANIFEST).unlink()
+    os._exit(86)
+
+
+def _debris(target: Path) -> list[tuple[str, Path]]:
+    """The leftovers of writers of ``target``: ``(kind, path)`` for each ``.NAME.KIND-xxxxxxxx`` sibling."""
+    try:
+        entries = sorted(target.parent.iterdir())
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        for kind in DEBRIS_KINDS:
+            prefix = f".{target.name}.{kind}-"
+            if entry.name.startswith(prefix) and "." not in entry.name[len(prefix):]:
+                found.append((kind, entry))
+    return found
+
+
+def _recover(target: Path) -> None:
+    """Finish what killed writers of ``target`` left half-done; the caller holds ``name_lock(target)``.
+
+    An overwrite killed between its two renames leaves ``target`` missing and
+    the previous version whole in ``.NAME.old-*``: it is moved back (the save
+    never returned, so the new version was never promised). Then every other
+    leftover goes: unfinished temporary folders, replaced versions, deleted
+    ones. Holding the lock, no live writer of ``target`` owns any of them.
+    """
+    debris = _debris(target)
+    if not debris:
+        return
+    if not target.exists():
+        for kind, entry in debris:
+            if kind == "old" and (entry / MANIFEST).is_file():
+                os.rename(entry, target)
+                break
+    for _, entry in _debris(target):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def _try_recover(target: Path) -> None:
+    """:func:`_recover` if no writer of ``target`` is at work now (then its leftovers are live: left alone)."""
+    if not _debris(target):
+        return
+    try:
+        with name_lock(target).acquire(timeout=0):
+            _recover(target)
+    except (Timeout, OSError):  # a writer is at work, or the store is read-only: list what is there
+        pass
+
+
+def _recover_store(root: Path) -> None:
+    """Recover every name of the store ``root`` that killed writers left debris for (see :func:`_recover`)."""
+    try:
+        hidden = [entry.name for entry in root.iterdir() if entry.name.startswith(".")]
+    except OSError:
+        return
+    names = set()
+    for entry in hidden:
+        name, _, last = entry[1:].rpartition(".")
+        if name and any(last.startswith(f"{kind}-") for kind in DEBRIS_KINDS):
+            names.add(name)
+    for name in sorted(names):
+        _try_recover(root / name)
 
 
 # === Reading ===
@@ -268,8 +355,11 @@ def read_bundle(path_or_name: str | os.PathLike, prefer: str = "bundled") -> dic
     """Read and verify every file of a saved model (found as :func:`locate` finds it)."""
     folder = locate(path_or_name, prefer)
     if not folder.exists() and folder.parent.is_dir():
-        with name_lock(folder):  # never while a writer is between its two renames
-            _recover(folder)
+        try:
+            with name_lock(folder):  # never while a writer is between its two renames
+                _recover(folder)
+        except OSError:  # no lock can be taken (a read-only home): read what is there
+            pass
     if not folder.exists():
         raise ModelNotFoundError(_not_found_message(path_or_name))
     manifest_path = folder / MANIFEST
@@ -409,6 +499,7 @@ def list_models() -> list[ModelInfo]:
     A user's model may share its name with a bundled one; both are listed (see
     :func:`locate` for which one a name means).
     """
+    _recover_store(models_dir())
     return _list_folder(models_dir(), bundled=False) + _list_folder(bundled_dir(), bundled=True)
 
 
@@ -474,6 +565,8 @@ def delete_model(path_or_name: str | os.PathLike) -> None:
     """Delete a saved model (a name in the user's store or a model folder); bundled models are read-only."""
     folder = resolve(path_or_name)
     if not (folder / MANIFEST).is_file():
+        _try_recover(folder)
+    if not (folder / MANIFEST).is_file():
         if is_bundled_name(path_or_name):
             raise invalid("name", "a model of your own; bundled models are read-only", path_or_name)
         raise ModelNotFoundError(_not_found_message(path_or_name))
@@ -483,6 +576,8 @@ def delete_model(path_or_name: str | os.PathLike) -> None:
             raise ModelNotFoundError(_not_found_message(path_or_name))
         trash = folder.parent / f".{folder.name}.deleted-{uuid.uuid4().hex[:8]}"
         os.replace(folder, trash)  # atomic: the name disappears at once
+        _crash_point("delete-moved")
+        _crash_point("delete-removing", trash)
         shutil.rmtree(trash, ignore_errors=True)
 
 

@@ -8,6 +8,8 @@ a validation loss below 2.0 nats/char on tiny Shakespeare in about 3 minutes.
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,8 +76,9 @@ class ModelConfig:
             raise invalid("attention_window", "a positive integer or None", self.attention_window)
         if not (0.0 <= float(self.dropout) < 1.0):
             raise invalid("dropout", "a number in [0, 1)", self.dropout)
-        if not float(self.learning_rate) > 0:
-            raise invalid("learning_rate", "a number > 0", self.learning_rate)
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (math.isfinite(lr) and lr > 0):
+            raise invalid("learning_rate", "a finite number > 0", lr)
         if not float(self.clipnorm) > 0:
             raise invalid("clipnorm", "a number > 0", self.clipnorm)
         if self.lr_schedule not in LR_SCHEDULES:

@@ -38,7 +38,8 @@ class PromptTooLongError(JupyterLLMError, ValueError):
 
 
 class TrainingDivergedError(JupyterLLMError, RuntimeError):
-    """The loss became NaN or infinite and no good weights could be restored."""
+    """Training diverged (a NaN loss, or one far above the uniform guess) before reaching weights better
+    than those it started from; they were kept and nothing was saved."""
 
 
 def invalid(argument: str, expected: str, received: object) -> InvalidArgumentError:

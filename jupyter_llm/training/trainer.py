@@ -6,7 +6,10 @@ Training is Keras ``fit`` with Adam and gradient clipping. Around it:
   the JupyterLab front end;
 * best-weights tracking, early stopping, a checkpoint each epoch and resume;
 * a clean stop on Ctrl-C / kernel interrupt, on ``stop_event``, on
-  ``time_limit``, and on a NaN loss (the last good weights are restored);
+  ``time_limit``, and on divergence: a NaN loss, or one past
+  :data:`DIVERGENCE_FACTOR` times the larger of the uniform guess and the first
+  step's loss (the last good weights are restored; with none better than the
+  start, :class:`~jupyter_llm.TrainingDivergedError`);
 * optional TensorBoard logs and any ``tf.distribute`` strategy.
 """
 
@@ -31,13 +34,17 @@ import numpy as np
 
 from .. import store
 from ..config import CONFIG_FIELDS, ModelConfig
-from ..errors import DataError, ModelExistsError, invalid
+from ..errors import DataError, ModelExistsError, TrainingDivergedError, invalid
 from ..text.sources import TextSource
 from ..text.tokenizers import Tokenizer, fit_tokenizer, get_tokenizer
 from .events import EventBus, ProgressEvent, Subscriber, TqdmProgress
 
 #: Snapshot the weights every this many steps, to restore them if the loss turns NaN.
 SNAPSHOT_EVERY = 50
+#: A loss above this many times max(log(vocab_size), the first step's loss) is a divergence. A new model
+#: starts near log(vocab_size), the loss of the uniform guess, and a trained one below it; healthy runs
+#: go down from there, so 3x means a model far worse than guessing, and it cannot trip on them.
+DIVERGENCE_FACTOR = 3.0
 #: Write the training loss to TensorBoard at most every this many steps (and at least ~10 times an epoch).
 TENSORBOARD_EVERY = 50
 
@@ -117,6 +124,12 @@ def train(
 
     A Ctrl-C or kernel interrupt stops training cleanly: the model returned
     has the better of the current weights and the best epoch's weights.
+
+    Raises:
+        TrainingDivergedError: the loss turned NaN or grew past the divergence bound
+            (see :data:`DIVERGENCE_FACTOR`) before the weights got better than those the
+            run started from. They are kept, and nothing is saved. A divergence after
+            some progress keeps the better weights and warns instead.
     """
     # === Check the arguments before any work ===
     unknown = sorted(set(options) - CONFIG_FIELDS)
@@ -189,7 +202,7 @@ def train(
     if isinstance(model, LanguageModel):
         lm = model
         tok = lm.tokenizer
-        cfg = lm.config
+        cfg = given_config = lm.config  # given_config is put back if the run diverges to nothing
         # A model trained further keeps its architecture; only the optimisation settings may change.
         changed = {k: v for k, v in options.items() if getattr(cfg, k) != v}
         fixed = sorted(set(changed) - RETRAIN_FIELDS)
@@ -210,7 +223,7 @@ def train(
         else:
             cfg = ModelConfig.from_size(size, **options)
         tok = fit_tokenizer(tokenizer, src.iter_chunks(), **_vocab_args(max_vocab, min_freq))
-        lm = None
+        lm = given_config = None
     stream = src.is_large() if streaming is None else bool(streaming)
 
     if stream:
@@ -311,8 +324,15 @@ def train(
     # block for seconds. Do it now, while the user waits for training, not later at random.
     del train_ds
     gc.collect()
-    if control.reason == "nan":
-        reason = "nan"
+    if control.reason in ("nan", "diverged"):
+        reason = control.reason
+        try:
+            _settle_divergence(control, name, val_src, cfg.learning_rate)
+        except TrainingDivergedError:
+            bus.emit(ProgressEvent("train_end", epoch=len(history), epochs=epochs, elapsed=control.elapsed))
+            if given_config is not None:
+                lm.config = given_config
+            raise
     elif early_stopping and control.best_weights is not None and reason != "interrupted":
         lm.model.set_weights(control.best_weights)
         restored = True
@@ -325,7 +345,8 @@ def train(
     last = partial or (history[-1] if history else {})
     metrics = {
         "loss": last.get("loss"),
-        "val_loss": control.best_val if early_stopping or restored else last.get("val_loss"),
+        "val_loss": (control.restored_val if reason in ("nan", "diverged")
+                     else control.best_val if early_stopping or restored else last.get("val_loss")),
         "epochs_completed": len(history),
         "partial_epoch": partial,
         "train_seconds": round(control.elapsed, 2),
@@ -350,10 +371,13 @@ def train(
         "metrics": metrics,
         "history": history,
     })
-    message = control.final_message(reason)
+    message = control.final_message(reason, metrics["val_loss"])
     bus.emit(ProgressEvent("train_end", epoch=len(history), epochs=epochs, loss=metrics["loss"],
                            val_loss=metrics["val_loss"], elapsed=control.elapsed, message=message))
-    if name is not None:
+    if control.notice is not None and not subscribers:
+        # A progress display got the divergence notice as a warning event; without one, code must hear it.
+        warnings.warn(control.notice, RuntimeWarning, stacklevel=2)
+    if name is not None and control.keep_saved is None:
         try:
             lm.save(name, overwrite=True)
         except KeyboardInterrupt:  # the save is atomic: nothing half-written; the model is still returned
@@ -361,6 +385,63 @@ def train(
                 f"Interrupted while saving '{name}': it was not saved. The trained model is returned; "
                 f"save it with lm.save({name!r}, overwrite=True).")))
     return lm
+
+
+def _settle_divergence(control: _TrainingControl, name: str | None, val_src: TextSource | None,
+                       learning_rate: float) -> None:
+    """After a run stopped on divergence: keep weights better than the start, or raise.
+
+    The restored snapshot counts as better when its validation loss is below the start's
+    (without validation text: when its training loss was below the first step's). With no better
+    weights the start weights are put back and :class:`TrainingDivergedError` is raised. A saved
+    model of the same name stays unless the kept weights score better on the validation text
+    (in bits per character, comparable across tokenizers). The one notice goes to ``control.notice``
+    and, as a warning event, to the progress subscribers.
+    """
+    lm = control.lm
+    e, s = control.stopped_at
+    advice = f"try a lower learning_rate than {learning_rate:g}"
+    better = control.good_weights is not control.start_weights
+    if better and control.val_fn is not None:
+        control.restored_val = control._validate()
+        lm.model.set_weights(control.start_weights)
+        start_val = control._validate()
+        lm.model.set_weights(control.good_weights)
+        better = control.restored_val is not None and (start_val is None or control.restored_val < start_val)
+    elif better:
+        better = control.good_loss is not None and control.first_loss is not None and control.good_loss < control.first_loss
+    if not better:
+        control.restore_start()
+        kept = f"; '{name}' was left as it was" if name is not None and store.exists(name) else ""
+        raise TrainingDivergedError(
+            f"Training diverged at epoch {e}, step {s} ({control.diverged}) before reaching weights better than "
+            f"those it started from, so they were kept and nothing was saved{kept}; {advice}.")
+    ge, gs = control.good_step
+    saved_note = ""
+    if name is not None and store.exists(name):
+        from ..errors import JupyterLLMError
+        from ..model.language_model import LanguageModel
+
+        try:
+            saved = LanguageModel.load(name)
+        except JupyterLLMError:
+            saved = None  # nothing usable to keep
+        if saved is not None:
+            if val_src is None:
+                control.keep_saved = name
+                saved_note = (f"; they were not saved over '{name}', as without validation text "
+                              "they cannot be shown to be better")
+            else:
+                ours = lm.evaluate(val_src)["bits_per_char"]
+                theirs = saved.evaluate(val_src)["bits_per_char"]
+                if not ours < theirs:
+                    control.keep_saved = name
+                    saved_note = (f"; they were not saved: the model saved as '{name}' scores better on the "
+                                  f"validation text ({theirs:.3f} against {ours:.3f} bits/char)")
+    control.notice = (f"Training stopped at epoch {e}, step {s}: {control.diverged}. Restored the last good "
+                      f"weights (epoch {ge}, step {gs}){saved_note}; {advice}.")
+    control.bus.emit(ProgressEvent("warning", epoch=e, epochs=control.epochs, step=s, elapsed=control.elapsed,
+                                   message=control.notice))
 
 
 def _vocab_args(max_vocab: int | None, min_freq: int) -> dict[str, Any]:
@@ -424,12 +505,22 @@ class _TrainingControl(keras.callbacks.Callback):
         self.epoch_start = self.start
         self.elapsed = 0.0
         self.last_loss = None
+        # === Divergence ===
+        self.start_weights = None  # the weights this run started from
+        self.first_loss: float | None = None  # the first step's loss: that of the start weights
+        self.bound: float | None = None  # a loss above this is a divergence (see DIVERGENCE_FACTOR)
+        self.good_loss: float | None = None  # the training loss when the good snapshot was taken
+        self.diverged: str | None = None  # what happened, for the notice: "the loss became NaN", ...
+        self.stopped_at = (initial_epoch, 0)
+        self.restored_val: float | None = None  # the validation loss of the weights kept after a divergence
+        self.notice: str | None = None  # the one sentence that reports a divergence the run survived
+        self.keep_saved: str | None = None  # a saved model this diverged run must not replace
 
     # --- Keras hooks ---
 
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter()
-        self.good_weights = self.lm.model.get_weights()
+        self.good_weights = self.start_weights = self.lm.model.get_weights()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
@@ -443,7 +534,14 @@ class _TrainingControl(keras.callbacks.Callback):
         self.elapsed = now - self.start
         loss = float(logs["loss"]) if logs and "loss" in logs else float("nan")
         if not math.isfinite(loss):
-            self._stop_on_nan("the loss")
+            self._stop_diverged("nan", "the loss became NaN")
+            return
+        if self.first_loss is None:
+            self.first_loss = loss
+            self.bound = DIVERGENCE_FACTOR * max(math.log(max(2, self.lm.config.vocab_size)), loss)
+        elif loss > self.bound:
+            self._stop_diverged("diverged", f"the loss grew to {loss:.3g} nats/token, over {DIVERGENCE_FACTOR:g}x "
+                                            f"the larger of the uniform guess and the first step's ({self.bound:.3g})")
             return
         self.last_loss = loss
         if self.step % SNAPSHOT_EVERY == 0:
@@ -451,10 +549,11 @@ class _TrainingControl(keras.callbacks.Callback):
             # the weights NaN, so a snapshot is checked before it becomes the one a NaN restores.
             weights = self.lm.model.get_weights()
             if not _all_finite(weights):
-                self._stop_on_nan("the weights")
+                self._stop_diverged("nan", "the weights became NaN")
                 return
             self.good_weights = weights
             self.good_step = (self.epoch, self.step)
+            self.good_loss = loss
         per_step = (now - self.epoch_start) / self.step
         steps = self.steps or self.est_steps
         remaining = max(0, steps - self.step) + steps * (self.epochs - self.epoch)
@@ -477,11 +576,11 @@ class _TrainingControl(keras.callbacks.Callback):
             self.cut_short = self.steps is None or self.step < self.steps
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.reason == "nan":
+        if self.reason in ("nan", "diverged"):
             return
         weights = self.lm.model.get_weights()
         if not _all_finite(weights):  # the epoch's last update made them NaN: not a completed epoch
-            self._stop_on_nan("the weights")
+            self._stop_diverged("nan", "the weights became NaN")
             return
         logs = logs if logs is not None else {}
         loss = logs.get("loss", self.last_loss)
@@ -497,6 +596,7 @@ class _TrainingControl(keras.callbacks.Callback):
         self.history.append(record)
         self.good_weights = weights
         self.good_step = (epoch + 1, self.step)
+        self.good_loss = loss
         monitored = val if val is not None else loss
         if monitored is not None and (self.best_val is None or monitored < self.best_val):
             self.best_val = monitored
@@ -521,18 +621,18 @@ class _TrainingControl(keras.callbacks.Callback):
             self.bus.emit(ProgressEvent("sample", epoch=epoch + 1, epochs=self.epochs,
                                         sample=(self.sample_prompt or "") + sample, elapsed=self.elapsed))
 
-    def _stop_on_nan(self, what: str) -> None:
-        """Restore the last good snapshot and stop, with a warning that says which."""
+    def _stop_diverged(self, reason: str, what: str) -> None:
+        """Restore the last good snapshot and stop; :func:`_settle_divergence` reports it after fit."""
         self.lm.model.set_weights(self.good_weights)
-        self.reason = "nan"
+        self.reason = reason
+        self.diverged = what
+        self.stopped_at = (self.epoch, self.step)
         self.model.stop_training = True
-        e, s = self.good_step
-        when = f"epoch {e}, step {s}" if s else "those training started from"
-        self.bus.emit(ProgressEvent(
-            "warning", epoch=self.epoch, epochs=self.epochs, step=self.step, elapsed=self.elapsed,
-            message=(f"Training stopped at epoch {self.epoch}, step {self.step}: {what} became NaN. "
-                     f"Restored the last good weights ({when}); try a lower learning_rate."),
-        ))
+
+    def restore_start(self) -> None:
+        self.lm.model.set_weights(self.start_weights)
+        self.good_weights = self.start_weights
+        self.good_step = self.stopped_at[0], 0
 
     def _validate(self) -> float | None:
         """The validation loss of the current weights (None without validation text or when not finite)."""
@@ -589,14 +689,14 @@ class _TrainingControl(keras.callbacks.Callback):
             return True
         return False
 
-    def final_message(self, reason: str) -> str:
+    def final_message(self, reason: str, val: float | None) -> str:
+        """The train_end summary; ``val`` is ``metrics["val_loss"]``, that of the weights returned."""
         done = len(self.history)
-        val = self.history[-1]["val_loss"] if self.history else None
         tail = f", validation loss {val:.3f} nats/token" if val is not None else ""
         if reason == "interrupted":
             return f"Training interrupted during epoch {self.epoch}; kept the best weights so far{tail}."
-        if reason == "nan":
-            return "Training stopped because the loss became NaN; the last good weights were restored."
+        if reason in ("nan", "diverged"):  # the warning event before this one said what and why
+            return f"Training stopped early ({done} epoch(s) completed){tail}."
         if reason == "time_limit":
             return f"Training stopped at the time limit after {self.elapsed:.0f} s ({done} epoch(s) completed){tail}."
         if reason == "stopped":
@@ -628,7 +728,7 @@ class _TensorBoard(keras.callbacks.TensorBoard):
         self._global_train_batch = self._initial_step
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._control.cut_short or self._control.reason == "nan":
+        if self._control.cut_short or self._control.reason in ("nan", "diverged"):
             return
         with self.summary.record_if(True):
             super().on_epoch_end(epoch, logs)

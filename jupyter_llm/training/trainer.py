@@ -412,7 +412,7 @@ def _settle_divergence(control: _TrainingControl, name: str | None, val_src: Tex
         better = control.good_loss is not None and control.first_loss is not None and control.good_loss < control.first_loss
     if not better:
         control.restore_start()
-        kept = f"; '{name}' was left as it was" if name is not None and store.exists(name) else ""
+        kept = f" ('{name}' is as it was)" if name is not None and store.exists(name) else ""
         raise TrainingDivergedError(
             f"Training diverged at epoch {e}, step {s} ({control.diverged}) before reaching weights better than "
             f"those it started from, so they were kept and nothing was saved{kept}; {advice}.")
@@ -540,8 +540,9 @@ class _TrainingControl(keras.callbacks.Callback):
             self.first_loss = loss
             self.bound = DIVERGENCE_FACTOR * max(math.log(max(2, self.lm.config.vocab_size)), loss)
         elif loss > self.bound:
-            self._stop_diverged("diverged", f"the loss grew to {loss:.3g} nats/token, over {DIVERGENCE_FACTOR:g}x "
-                                            f"the larger of the uniform guess and the first step's ({self.bound:.3g})")
+            self._stop_diverged("diverged", f"the loss grew to {loss:.3g} nats/token, past the bound of "
+                                            f"{self.bound:.3g}: {DIVERGENCE_FACTOR:g}x the larger of log(vocab_size) "
+                                            "and the first step's loss")
             return
         self.last_loss = loss
         if self.step % SNAPSHOT_EVERY == 0:

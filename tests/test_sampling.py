@@ -64,6 +64,10 @@ def test_same_seed_same_tokens_and_banned_ids_never_drawn():
     ({"max_tokens": -1}, "max_tokens"),
     ({"n": 0}, "Received: n=0"),
     ({"repetition_penalty": 0}, "repetition_penalty"),
+    ({"repetition_penalty": 1e-320}, r"repetition_penalty.*from 0.01 to 100"),
+    ({"repetition_penalty": 1e6}, "repetition_penalty"),
+    ({"stop": 5}, r"Received: stop=5"),
+    ({"stop": b"\n"}, "stop"),
     ({"stop": [""]}, "stop"),
     ({"seed": -3}, "seed"),
     ({"beam": 2, "n": 3}, "beam=2"),
@@ -72,3 +76,23 @@ def test_bad_options_are_one_sentence(kwargs, match):
     with pytest.raises(InvalidArgumentError, match=match) as info:
         SamplingOptions(**kwargs)
     assert "Expected" in str(info.value) and "Received" in str(info.value)
+
+
+@pytest.mark.parametrize("temperature", [1e-3, 1e-30, 1e-300, 5e-324])
+def test_a_temperature_near_zero_tends_to_greedy_without_overflow(temperature):
+    import warnings
+
+    logits = np.array([[3.0, 100.0, -2.0, 99.0], [-1.0, -1.0 + 1e-9, -5.0, -np.inf]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy overflow or invalid-value warnings
+        probs = softmax(Sampler(SamplingOptions(temperature=temperature)).process(logits, [np.array([], int)] * 2))
+        picks = Sampler(SamplingOptions(temperature=temperature, seed=0))(logits, [np.array([], int)] * 2)
+    assert np.isfinite(probs).all() and np.allclose(probs.sum(axis=-1), 1.0)
+    assert picks.tolist() == [1, 1]  # the largest logit of each row
+
+
+def test_the_smallest_and_largest_repetition_penalties_stay_finite():
+    logits = np.array([[2.0, -1.0, 0.5, 1.9]])
+    for penalty in (0.01, 100.0):
+        probs = softmax(Sampler(SamplingOptions(repetition_penalty=penalty)).process(logits, [np.array([0, 1])]))
+        assert np.isfinite(probs).all() and np.isclose(probs.sum(), 1.0)

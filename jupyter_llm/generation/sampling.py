@@ -14,6 +14,11 @@ import numpy as np
 from ..errors import invalid
 
 
+#: The range of ``repetition_penalty``: a logit divided or multiplied by more than this much
+#: leaves a distribution where every seen (or every unseen) token is all but impossible.
+MIN_PENALTY, MAX_PENALTY = 0.01, 100.0
+
+
 @dataclass
 class SamplingOptions:
     """Decoding options shared by ``generate``, ``stream`` and every surface."""
@@ -34,8 +39,10 @@ class SamplingOptions:
             self.stop = [self.stop]
         elif self.stop is None:
             self.stop = []
-        else:
+        elif isinstance(self.stop, (list, tuple)):
             self.stop = list(self.stop)
+        else:
+            raise invalid("stop", "a non-empty string or a list of them", self.stop)
         _check_int("max_tokens", self.max_tokens, minimum=0)
         _check_int("n", self.n, minimum=1)
         if not _is_number(self.temperature) or self.temperature <= 0:
@@ -48,8 +55,9 @@ class SamplingOptions:
             _check_int("top_k", self.top_k, minimum=1)
         if self.top_p is not None and (not _is_number(self.top_p) or not 0 < self.top_p <= 1):
             raise invalid("top_p", "a number in (0, 1]", self.top_p)
-        if not _is_number(self.repetition_penalty) or self.repetition_penalty <= 0:
-            raise invalid("repetition_penalty", "a number > 0 (1.0 means no penalty)", self.repetition_penalty)
+        if not _is_number(self.repetition_penalty) or not (MIN_PENALTY <= self.repetition_penalty <= MAX_PENALTY):
+            raise invalid("repetition_penalty", f"a number from {MIN_PENALTY:g} to {MAX_PENALTY:g} "
+                          "(1.0 means no penalty; above 1 discourages repeats)", self.repetition_penalty)
         for s in self.stop:
             if not isinstance(s, str) or not s:
                 raise invalid("stop", "a non-empty string or a list of them", s)
@@ -135,7 +143,10 @@ class Sampler:
         logits = apply_repetition_penalty(logits, history, o.repetition_penalty)
         if o.greedy:
             return logits
-        logits = logits / o.temperature
+        # Shifted by the row's largest logit first, so a temperature near 0 tends to greedy
+        # instead of overflowing to inf - inf (softmax does not change).
+        with np.errstate(over="ignore", divide="ignore"):
+            logits = (logits - np.max(logits, axis=-1, keepdims=True)) / o.temperature
         if o.top_k is not None:
             logits = filter_top_k(logits, o.top_k)
         if o.top_p is not None:

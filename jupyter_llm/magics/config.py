@@ -9,6 +9,8 @@ once for every session in ``ipython_config.py``::
 
 from __future__ import annotations
 
+import math
+
 import os
 
 from traitlets import Bool, Float, Int, TraitError, Unicode, observe, validate
@@ -65,8 +67,8 @@ class JupyterLLM(Configurable):
 
     @validate("temperature")
     def _check_temperature(self, proposal):
-        if not proposal.value > 0:
-            raise TraitError(f"Invalid value for JupyterLLM.temperature. Expected a number > 0. "
+        if not (proposal.value > 0 and math.isfinite(proposal.value)):
+            raise TraitError(f"Invalid value for JupyterLLM.temperature. Expected a finite number > 0. "
                              f"Received: {proposal.value!r}")
         return proposal.value
 

@@ -99,3 +99,14 @@ def test_blank_and_fingerprint():
     assert TextSource.from_any("  \n\t ").is_blank()
     a, b = TextSource.from_any("abc"), TextSource.from_any(["abc"])
     assert a.fingerprint() == b.fingerprint() != TextSource.from_any("abd").fingerprint()
+
+
+def test_a_device_or_pipe_is_refused_in_one_sentence(tmp_path):
+    import os
+
+    with pytest.raises(DataError, match=r"'/dev/zero' is not a regular file \(a character device\)\. Expected a text file"):
+        TextSource.from_any("/dev/zero")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match=r"is not a regular file \(a named pipe\)"):
+        TextSource.from_any(str(fifo))

@@ -115,6 +115,19 @@ def _char_boundary(path: Path, offset: int) -> int:
     return offset + len(data)
 
 
+
+def _file_kind(path: str) -> str:
+    """What a path that exists but is not a regular file is, in words."""
+    import stat
+
+    mode = os.stat(path).st_mode
+    for test, words in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                        (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return words
+    return "not a file of text"
+
+
 class TextSource:
     """An ordered collection of documents, read as a stream of text chunks."""
 
@@ -199,6 +212,8 @@ class TextSource:
                 raise DataError(f"No such file: '{pattern}'. Expected the path of a text file (or pass the text itself).")
             if os.path.isdir(expanded):
                 raise DataError(f"'{pattern}' is a folder. Expected a text file, or a glob such as '{pattern.rstrip('/')}/*.txt'.")
+            if not os.path.isfile(expanded):  # /dev/zero, a pipe, a socket: no end or no size
+                raise DataError(f"'{pattern}' is not a regular file ({_file_kind(expanded)}). Expected a text file.")
             paths = [expanded]
         parts = [_File(Path(p), encoding) for p in paths]
         desc = f"file '{paths[0]}'" if len(paths) == 1 else f"{len(paths)} files matching '{pattern}'"

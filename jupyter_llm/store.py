@@ -211,13 +211,13 @@ def write_bundle(target: Path, files: dict[str, bytes], overwrite: bool = False)
 
 def _write_bundle_locked(target: Path, files: dict[str, bytes], overwrite: bool) -> Path:
     _recover(target)
+    if target.exists() and not (target / MANIFEST).is_file() and (not target.is_dir() or any(target.iterdir())):
+        raise ModelExistsError(
+            f"'{target}' exists and is not a jupyter_llm model. Expected an empty or new folder; refusing to replace it."
+        )
     if target.exists() and not overwrite:
         raise ModelExistsError(
             f"A model is already saved at '{target}'. Expected a new name or path, or pass overwrite=True to replace it."
-        )
-    if target.exists() and not (target / MANIFEST).is_file() and any(target.iterdir()):
-        raise ModelExistsError(
-            f"'{target}' exists and is not a jupyter_llm model. Expected an empty or new folder; refusing to replace it."
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     manifest = {

@@ -248,6 +248,9 @@ def test_save_the_current_model(ip, tiny_lm, tmp_path):
     run(ip, f"%llm save {tmp_path / 'folder'} -m lm")
     assert (tmp_path / "folder" / "manifest.json").is_file()
     assert settings(ip).default_model == "keep"  # saving another model leaves the choice alone
+    # a folder that is not a model is named as such, never "a model is already saved" there
+    message = error_of(ip, "%llm save .. -m lm")
+    assert "exists and is not a jupyter_llm model" in message and "already saved" not in message
 
 
 def test_load_a_folder(ip, tiny_lm, tmp_path):
@@ -287,6 +290,8 @@ def test_eval(ip, saved, shakespeare_text):
     assert provenance_of(out)["source"] == "held_out"
     ip.user_ns["wrong"] = 1.5
     assert "SOURCE wrong is a variable of type float" in error_of(ip, "%llm eval tiny wrong")
+    message = error_of(ip, "%llm eval tiny ''")
+    assert message.startswith("SOURCE is empty") and "folder" not in message
 
 
 def test_eval_a_dataframe_column(ip, saved, shakespeare_text):

@@ -367,6 +367,8 @@ LLMMagics.llm.__doc__ = HELP
 
 def resolve_source(spec: str, namespace: dict[str, Any]) -> Any:
     """The training or evaluation text SOURCE names: a variable's value, or a path or glob."""
+    if not spec.strip():
+        raise UsageError(f"SOURCE is empty ({spec!r}). Expected a variable holding text, a file path or a glob.")
     if spec.isidentifier() and spec in namespace:
         value = namespace[spec]
         kind = type(value).__module__.split(".")[0] + "." + type(value).__name__

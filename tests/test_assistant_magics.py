@@ -248,6 +248,10 @@ def test_usage_errors_are_one_sentence(ip):
         say(ip, "--threshold 2 hello")
     r = say(ip, "")
     assert r.status == "info" and "add_reminder" in r.to_text()  # no message: help
+    with pytest.raises(UsageError, match=r"Invalid value for argument message\. Expected text whose characters"):
+        say(ip, "note that \ud800 is half a character")
+    r = say(ip, "show me the notes I have")
+    assert r.intent == "list_notes" and r.data["notes"] == []  # nothing was stored
 
 
 def test_registering_twice_leaves_one_set_of_magics(shell):

@@ -43,6 +43,15 @@ BUNDLED_DRAFT_MODELS = {"en": ("shakespeare", "tang-poetry"), "zh": ("tang-poetr
 _UNDO_WORDS = {"undo", "undo that", "undo last", "撤销", "撤销上一步", "撤回"}
 
 
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (UTF-8 can encode it: no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
 class Assistant:
     """A personal assistant whose understanding is a teachable intent and slot model.
 
@@ -197,6 +206,10 @@ class Assistant:
         """
         if not isinstance(message, str) or not message.strip():
             raise invalid("message", "a non-empty request such as 'what's on my calendar today'", message)
+        for name, text in (("message", message), ("attached", attached)):
+            if isinstance(text, str) and not _encodable(text):  # a lone surrogate can't be stored or shown
+                raise invalid(name, "text whose characters are all valid Unicode (no lone surrogate such as "
+                                    "'\\ud800')", text)
         if intent is not None and intent not in self.intents:
             raise invalid("intent", f"one of the intents ({', '.join(sorted(self.intents))})", intent)
         message = message.strip()

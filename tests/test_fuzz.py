@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from jupyter_llm.errors import JupyterLLMError
@@ -53,6 +53,7 @@ def assert_short(message: str) -> None:
     assert "\n" not in message.strip(), f"a multi-line error message: {message!r}"
     assert "Traceback" not in message, message
     assert len(message) < 600, f"a long error message ({len(message)} chars): {message[:200]!r}"
+    event("refused")  # --hypothesis-show-statistics shows how many examples were refused
 
 
 # === Values of every JSON type, and some that are not JSON ===
@@ -187,7 +188,7 @@ def channel(lm):
 
 
 @pytest.mark.timeout(TIMEOUT)
-@budget(150)
+@budget(300)
 @given(envelopes)
 @example({"v": True, "id": "a", "kind": "request", "name": "hello", "payload": {}})  # #12 item 10
 @example({"v": 1.0, "id": "a", "kind": "request", "name": "hello", "payload": {}})
@@ -262,7 +263,7 @@ def ics_files(draw):
 
 
 @pytest.mark.timeout(TIMEOUT)
-@budget(150)
+@budget(300)
 @given(data=st.one_of(ics_files(), st.binary(max_size=200)))
 @example(data=b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:x\r\nDTSTART:20260105T090000\r\n"
               b"RRULE:FREQ=SOMETIMES\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")  # #12 item 1
@@ -386,3 +387,150 @@ def test_mutated_store_folders_load_or_refuse_in_one_sentence(store_home, muts):
     assert "bystander" in names
     jl.load("bystander")
     assert _snapshot(bystander) == before, "another model changed"
+
+
+# === Magics ===
+
+from magics_support import shell  # noqa: E402,F401  (the one session shell of the magics tests)
+
+NAMES = ["lm", "victim", "m2", "..", ".", "''", "a/b", "x" * 300, "'a b'", "$x", "{x}", "nothing"]
+FLAGS = ["-m", "-n", "-t", "--top-k", "--top-p", "--repetition-penalty", "--stop", "--seed", "--greedy",
+         "--beam", "--samples", "-f", "--insert", "--echo", "-o", "--attention", "--no-stream",
+         "--no-interpolate", "--name", "--overwrite", "--yes", "--column", "--tokenizer", "--size",
+         "--validation-split", "--", "-", "--help", "-h"]
+VALUES = ["0", "1", "3", "-1", "1e308", "inf", "nan", "0.5", "abc", "text", "html", "json", "char",
+          "tiny", "'", '"', "\\", "1_000", "True"]
+tokens = st.one_of(st.sampled_from(NAMES + FLAGS + VALUES), st.text(max_size=5))
+lines = st.lists(tokens, max_size=6).map(" ".join)
+
+
+@pytest.fixture(scope="module")
+def magic_shell(shell, lm, tmp_path_factory):
+    """The session shell with jupyter_llm loaded, a private store holding 'bystander', ``lm`` and ``text``."""
+    home = tmp_path_factory.mktemp("fuzz_magics_home")
+    old = os.environ.get("JUPYTER_LLM_HOME")
+    os.environ["JUPYTER_LLM_HOME"] = str(home)
+    shell.config.pop("JupyterLLM", None)
+    shell.run_line_magic("load_ext", "jupyter_llm")
+    before = set(shell.user_ns)
+    try:
+        lm.save("bystander")
+        shell.user_ns.update(lm=lm, text="To be, or not to be, that is the question. " * 20, x=1)
+        yield shell, home
+    finally:
+        shell.run_line_magic("unload_ext", "jupyter_llm")
+        shell.config.pop("JupyterLLM", None)
+        for name in set(shell.user_ns) - before:
+            del shell.user_ns[name]
+        if old is None:
+            os.environ.pop("JUPYTER_LLM_HOME", None)
+        else:
+            os.environ["JUPYTER_LLM_HOME"] = old
+
+
+def _run_magic(magic_shell, call) -> None:
+    from IPython.core.error import UsageError
+
+    shell, home = magic_shell
+    os.environ["JUPYTER_LLM_HOME"] = str(home)  # the autouse jl_home fixture restores it after the test
+    bystander = home / "models" / "bystander"
+    before = _snapshot(bystander)
+    assistant_db = sorted(home.glob("assistant*"))
+    try:
+        call(shell)
+    except UsageError as e:
+        assert_short(str(e))
+    except SystemExit:  # argparse's --help ends in SystemExit inside IPython's magic_arguments: not reached
+        pytest.fail("a magic raised SystemExit")
+    assert _snapshot(bystander) == before, "another model changed"
+    assert sorted(home.glob("assistant*")) == assistant_db, "the assistant's state changed"
+
+
+@pytest.mark.timeout(TIMEOUT)
+@budget(150)
+@given(command=st.sampled_from(["list", "info", "use", "save", "load", "delete", "eval", "attention",
+                                "panel", "help", "nope", ""]),
+       line=lines)
+@example(command="save", line="..")  # #12 item 12
+@example(command="eval", line="lm ''")
+def test_llm_magic_lines(magic_shell, command, line):
+    _run_magic(magic_shell, lambda shell: shell.run_line_magic("llm", f"{command} {line}"))
+
+
+@pytest.mark.timeout(TIMEOUT)
+@budget(60)
+@given(line=lines, cell=st.one_of(st.none(), st.text(max_size=20)))
+def test_generate_magic_lines(magic_shell, line, cell):
+    # Never a hang: a short run (a later -n in the line would override, so the cap comes last).
+    line = f"-m lm {line} -n 4" if "--" not in line.split() else f"-m lm -n 4 {line}"
+    if cell is None:
+        _run_magic(magic_shell, lambda shell: shell.run_line_magic("generate", line))
+    else:
+        _run_magic(magic_shell, lambda shell: shell.run_cell_magic("generate", line, cell))
+
+
+@pytest.mark.timeout(TIMEOUT)
+@budget(4)
+@given(line=lines)
+def test_llm_train_magic_lines(magic_shell, line):
+    # Cheap runs: the caps come last, so they win over the same options in the fuzzed line.
+    capped = (f"text {line} --size tiny --epochs 1 --steps-per-epoch 1 --seq-len 8 --batch-size 2 "
+              "--sample-tokens 0 --time-limit 20")
+    _run_magic(magic_shell, lambda shell: shell.run_line_magic("llm", f"train {capped}"))
+
+
+# === %assistant ===
+
+from assistant_support import Clock, assistant_models  # noqa: E402,F401
+
+
+@pytest.fixture(scope="module")
+def assistant_shell(shell, assistant_models, tmp_path_factory):
+    from IPython.core.displaypub import CapturingDisplayPublisher
+
+    from jupyter_llm.assistant import Assistant, register_magics, unregister_magics
+
+    home = tmp_path_factory.mktemp("fuzz_assistant_home")
+    old = os.environ.get("JUPYTER_LLM_HOME")
+    os.environ["JUPYTER_LLM_HOME"] = str(home)
+    magics = register_magics(shell)
+    nlu, mood = assistant_models
+    magics.set_assistant(Assistant(namespace=lambda: shell.user_ns, nlu=nlu, mood=mood, now=Clock(),
+                                   threshold=magics.settings.threshold))
+    old_pub, shell.display_pub = shell.display_pub, CapturingDisplayPublisher()
+    try:
+        yield shell, home
+    finally:
+        shell.display_pub = old_pub
+        unregister_magics(shell)
+        if old is None:
+            os.environ.pop("JUPYTER_LLM_HOME", None)
+        else:
+            os.environ["JUPYTER_LLM_HOME"] = old
+
+
+PHRASES = ["remind me to call Bob tomorrow at 3pm", "what's on my calendar this week", "note that",
+           "add milk to my todo list", "cancel the dentist appointment", "undo", "help", "明天有什么安排",
+           "every day at", "at 25:99", "on February 30", "in -3 hours", "\ud800"]
+ASSISTANT_FLAGS = ["--yes", "--teach", "--explain", "--intent", "--threshold", "--seed", "-o", "-m", "nan",
+                   "2", "-1", "add_todo", "lm", "'", '"']
+messages = st.lists(st.one_of(st.sampled_from(PHRASES + ASSISTANT_FLAGS), st.text(max_size=8)),
+                    max_size=5).map(" ".join)
+
+
+@pytest.mark.timeout(TIMEOUT)
+@budget(80)
+@given(line=messages, cell=st.one_of(st.none(), st.text(max_size=20)))
+@example(line="note that \ud800", cell=None)  # #12 item 8
+def test_assistant_magic_lines(assistant_shell, line, cell):
+    from IPython.core.error import UsageError
+
+    shell, home = assistant_shell
+    os.environ["JUPYTER_LLM_HOME"] = str(home)
+    for call in ((lambda: shell.run_line_magic("assistant", line)) if cell is None
+                 else (lambda: shell.run_cell_magic("assistant", line, cell)),
+                 lambda: shell.run_line_magic("assistant", "what's on my calendar today")):
+        try:
+            call()  # the second: whatever the first did, %assistant still answers
+        except UsageError as e:
+            assert_short(str(e))

@@ -534,3 +534,48 @@ def test_assistant_magic_lines(assistant_shell, line, cell):
             call()  # the second: whatever the first did, %assistant still answers
         except UsageError as e:
             assert_short(str(e))
+
+
+# === Training options ===
+
+train_kwargs = st.fixed_dictionaries({}, optional={
+    "epochs": _option(st.integers(-1, 2)),
+    "validation_split": _option(st.floats(-0.5, 1.5)),
+    "tokenizer": _option(st.sampled_from(["char", "word", "bpe", "nope"])),
+    "max_vocab": _option(st.integers(-1, 300)),
+    "min_freq": _option(st.integers(-1, 3)),
+    "early_stopping": _option(st.integers(-1, 2)),
+    "time_limit": _option(st.floats(-1, 30)),
+    "learning_rate": _option(st.floats(0, 1e30)),
+    "clipnorm": _option(st.floats(-1, 10)),
+    "lr_schedule": _option(st.sampled_from(["constant", "cosine", "linear"])),
+    "seq_len": _option(st.integers(-1, 40)),
+    "batch_size": _option(st.integers(-1, 8)),
+    "dropout": _option(st.floats(-0.5, 1.5)),
+    "attention_window": _option(st.integers(-1, 40)),
+    "seed": _option(st.integers(-1, 2**40)),
+})
+
+
+@pytest.mark.timeout(TIMEOUT)
+@budget(6)
+@given(train_kwargs)
+@example({"learning_rate": 1e30})  # #12 item 3
+def test_training_options(store_home, shakespeare_text, kwargs):
+    import jupyter_llm as jl
+
+    home, victim, bystander, pristine = store_home
+    os.environ["JUPYTER_LLM_HOME"] = str(home)  # the autouse jl_home fixture restores it after the test
+    before = _snapshot(bystander)
+    for k in ("epochs", "seq_len", "batch_size", "max_vocab"):  # cheap runs: never more than a few steps
+        v = kwargs.get(k)
+        if isinstance(v, int) and not isinstance(v, bool):
+            kwargs[k] = min(v, {"epochs": 2, "seq_len": 40, "batch_size": 8, "max_vocab": 300}[k])
+    try:
+        lm = jl.train(shakespeare_text[:3000], size="tiny", steps_per_epoch=2, progress=False, sample_tokens=0,
+                      rnn_units=16, name="trained", overwrite=True, **kwargs)
+    except JupyterLLMError as e:
+        assert_short(str(e))
+    else:
+        assert isinstance(lm.generate("A", max_tokens=3, seed=0), str)
+    assert _snapshot(bystander) == before, "another model changed"

@@ -94,6 +94,9 @@ sampling_kwargs = st.fixed_dictionaries({}, optional={
 @given(sampling_kwargs)
 @example({"stop": 5})  # #12 item 8: was a TypeError
 @example({"temperature": 1e-320})
+@example({"temperature": -9_223_372_036_854_775_809})  # was a TypeError from np.isfinite (an int past 64 bits)
+@example({"top_p": 2**64, "repetition_penalty": -(2**70)})
+@example({"temperature": 10**400})  # past the largest float: refused, not an OverflowError later
 @example({"repetition_penalty": 1e-320})
 def test_sampling_options_accept_or_refuse_in_one_sentence(kwargs):
     from jupyter_llm.generation.sampling import SamplingOptions

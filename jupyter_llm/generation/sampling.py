@@ -6,6 +6,7 @@ model and is tested with fake logits over a tiny vocabulary.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -70,7 +71,12 @@ class SamplingOptions:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and np.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    try:  # not np.isfinite: it raises TypeError on an int past 64 bits
+        return math.isfinite(float(value))
+    except OverflowError:  # an int past the largest float
+        return False
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:

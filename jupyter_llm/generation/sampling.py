@@ -6,83 +6,59 @@ model and is tested with fake logits over a tiny vocabulary.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import invalid
-
-
-#: The range of ``repetition_penalty``: a logit divided or multiplied by more than this much
-#: leaves a distribution where every seen (or every unseen) token is all but impossible.
-MIN_PENALTY, MAX_PENALTY = 0.01, 100.0
+from .options import GENERATION, MAX_PENALTY, MIN_PENALTY  # noqa: F401 (MIN/MAX_PENALTY: re-exported)
 
 
 @dataclass
 class SamplingOptions:
-    """Decoding options shared by ``generate``, ``stream`` and every surface."""
+    """Decoding options shared by ``generate``, ``stream`` and every surface.
 
-    max_tokens: int = 200
-    temperature: float = 1.0
+    Each field is an option of :data:`~jupyter_llm.generation.options.GENERATION`,
+    which states its range, default and help once; this checks every field
+    against it, so a bad value gets the same sentence on every surface.
+    """
+
+    max_tokens: int = GENERATION["max_tokens"].default
+    temperature: float = GENERATION["temperature"].default
     top_k: int | None = None
     top_p: float | None = None
-    repetition_penalty: float = 1.0
+    repetition_penalty: float = GENERATION["repetition_penalty"].default
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
-    n: int = 1
+    n: int = GENERATION["n"].default
     greedy: bool = False
     beam: int | None = None
 
     def __post_init__(self) -> None:
-        if isinstance(self.stop, str):
-            self.stop = [self.stop]
-        elif self.stop is None:
+        if self.stop is None:
             self.stop = []
-        elif isinstance(self.stop, (list, tuple)):
-            self.stop = list(self.stop)
-        else:
-            raise invalid("stop", "a non-empty string or a list of them", self.stop)
-        _check_int("max_tokens", self.max_tokens, minimum=0)
-        _check_int("n", self.n, minimum=1)
-        if not _is_number(self.temperature) or self.temperature <= 0:
-            raise invalid(
-                "temperature",
-                "a number > 0 (for greedy decoding, the most likely token each step, pass greedy=True)",
-                self.temperature,
-            )
-        if self.top_k is not None:
-            _check_int("top_k", self.top_k, minimum=1)
-        if self.top_p is not None and (not _is_number(self.top_p) or not 0 < self.top_p <= 1):
-            raise invalid("top_p", "a number in (0, 1]", self.top_p)
-        if not _is_number(self.repetition_penalty) or not (MIN_PENALTY <= self.repetition_penalty <= MAX_PENALTY):
-            raise invalid("repetition_penalty", f"a number from {MIN_PENALTY:g} to {MAX_PENALTY:g} "
-                          "(1.0 means no penalty; above 1 discourages repeats)", self.repetition_penalty)
-        for s in self.stop:
-            if not isinstance(s, str) or not s:
-                raise invalid("stop", "a non-empty string or a list of them", s)
-        if self.seed is not None:
-            _check_int("seed", self.seed, minimum=0)
-        if self.beam is not None:
-            _check_int("beam", self.beam, minimum=1)
-            if self.n > self.beam:
-                raise invalid("n", f"at most beam={self.beam} with beam search", self.n)
+        for name, option in GENERATION.items():
+            setattr(self, name, option.check(getattr(self, name)))
+        if self.beam is not None and self.n > self.beam:
+            raise invalid("n", f"at most beam={self.beam} with beam search", self.n)
 
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any], surface: str = "api") -> "SamplingOptions":
+        """Options from a mapping (a request's payload, a panel's controls), with ``surface``'s defaults and limits.
 
-def _is_number(value: object) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return False
-    try:  # not np.isfinite: it raises TypeError on an int past 64 bits
-        return math.isfinite(float(value))
-    except OverflowError:  # an int past the largest float
-        return False
+        Keys that are not options are ignored; a missing or None value takes
+        the surface's default.
+        """
+        kwargs = {}
+        for name, option in GENERATION.items():
+            value = values.get(name)
+            kwargs[name] = option.default_for(surface) if value is None else option.check(value, surface)
+        return cls(**kwargs)
 
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise invalid(name, expected, value)
+    def to_dict(self) -> dict[str, Any]:
+        """The options as keyword arguments of ``LanguageModel.generate``/``stream``."""
+        return {name: getattr(self, name) for name in GENERATION}
 
 
 def apply_repetition_penalty(logits: np.ndarray, history: Sequence[np.ndarray], penalty: float) -> np.ndarray:

@@ -29,8 +29,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ._version import __version__
-from .errors import DataError, InvalidArgumentError, JupyterLLMError, ModelExistsError
+from .._version import __version__
+from ..errors import DataError, InvalidArgumentError, JupyterLLMError, ModelExistsError
 
 PROG = "jupyter-llm"
 
@@ -45,7 +45,7 @@ _FLAG_SPELLING = {
     "pass greedy=True": "pass --greedy",
 }
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 class UsageError(Exception):
@@ -182,7 +182,7 @@ def _train(args: argparse.Namespace) -> int:
 
     _import_tensorflow()
     import jupyter_llm as jl
-    from . import store
+    from .. import store
 
     options = {"seq_len": args.seq_len, "batch_size": args.batch_size, "learning_rate": args.learning_rate}
     lm = jl.train(
@@ -352,7 +352,7 @@ def _add_models(commands) -> None:
 
 def _models_list(args: argparse.Namespace) -> int:
     import jupyter_llm as jl
-    from . import store
+    from .. import store
 
     models = jl.list_models()
     if args.json:
@@ -389,7 +389,7 @@ def _models_info(args: argparse.Namespace) -> int:
 
 def _models_delete(args: argparse.Namespace) -> int:
     import jupyter_llm as jl
-    from . import store
+    from .. import store
 
     folder = store.resolve(args.model)
     if not args.yes and store.exists(args.model):
@@ -544,7 +544,7 @@ def _find_notebook(given: Path | None) -> Path | None:
         if given.suffix != ".ipynb":
             raise UsageError(f"'{given}' is not a notebook. Expected an .ipynb file.")
         return given.resolve()
-    checkout = Path(__file__).resolve().parents[1]
+    checkout = Path(__file__).resolve().parents[2]
     for root in (Path.cwd(), checkout):
         if (root / QUICKSTART).is_file():
             return (root / QUICKSTART).resolve()
@@ -658,7 +658,7 @@ def _load(model: str):
 def _import_tensorflow() -> None:
     """Import TensorFlow quietly (see ``jupyter_llm._tf``), with its logs below errors off in a terminal."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from . import _tf  # noqa: F401,F811
+    from .. import _tf  # noqa: F401,F811
 
 
 def _read_text_argument(value: str) -> str:

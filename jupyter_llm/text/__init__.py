@@ -8,12 +8,4 @@ from .tokenizers import (
     fit_tokenizer,
     get_tokenizer,
 )
-
-__all__ = [
-    "Tokenizer",
-    "CharTokenizer",
-    "WordTokenizer",
-    "BPETokenizer",
-    "get_tokenizer",
-    "fit_tokenizer",
-]
+from .tokenizers import __all__ as __all__  # one list of the public names, kept there

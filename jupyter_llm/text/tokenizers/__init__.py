@@ -34,6 +34,7 @@ from .checks import (
     _check_text,
     _len,
     _payload,
+    _payload_list,
     _reject_options,
     _short,
     _Shown,

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...errors import CorruptModelError, InvalidArgumentError, ModelNotFoundError, invalid
-from .checks import _short
+from .checks import _check_fit_args, _reject_options, _short
+from .fitting import _chunks
 
 #: Version of the dict written by :meth:`Tokenizer.to_dict`.
 FORMAT_VERSION = 1
@@ -30,19 +31,25 @@ class Tokenizer(abc.ABC):
     """Maps text to a sequence of integer ids in ``[0, vocab_size)`` and back.
 
     Subclasses set :attr:`kind` and :attr:`unk_id` and implement the abstract
-    methods. Build one with :meth:`fit` (or :func:`fit_tokenizer`), persist it
-    with :meth:`save` / :meth:`load` (JSON).
+    methods; :meth:`fit` checks its arguments and the text, then calls the
+    kind's :meth:`_fit`. Build one with :meth:`fit` (or :func:`fit_tokenizer`),
+    persist it with :meth:`save` / :meth:`load` (JSON).
     """
 
     #: ``"char"``, ``"word"`` or ``"bpe"``; the key :meth:`from_dict` dispatches on.
     kind: ClassVar[str]
     #: Id that unknown symbols map to, or None when the tokenizer has no unknowns.
     unk_id: int | None = 0
+    #: ``max_vocab`` used when :meth:`fit` is given None (None: no limit).
+    default_max_vocab: ClassVar[int | None] = None
+    #: Smallest ``max_vocab`` that :meth:`fit` accepts.
+    smallest_vocab: ClassVar[int] = 2
+    #: Keyword arguments :meth:`fit` accepts besides ``max_vocab`` and ``min_freq``.
+    fit_options: ClassVar[tuple[str, ...]] = ()
 
     # === Building ===
 
     @classmethod
-    @abc.abstractmethod
     def fit(
         cls,
         texts: Iterable[str],
@@ -57,7 +64,25 @@ class Tokenizer(abc.ABC):
         chunk by chunk. A single string is treated as one chunk.
         ``max_vocab`` counts every id (including ``<unk>``); None means the
         kind's default. Symbols seen fewer than ``min_freq`` times are left out.
+        Options of one kind (such as the word tokenizer's ``segmenter``) are
+        passed on as keyword arguments.
         """
+        accepted = ("max_vocab", "min_freq", *cls.fit_options)
+        unexpected = {k: v for k, v in kwargs.items() if k not in cls.fit_options}
+        _reject_options(cls.kind, unexpected, f"{', '.join(accepted[:-1])} and {accepted[-1]}")
+        _check_fit_args(max_vocab, min_freq, cls.smallest_vocab)
+        if max_vocab is None:
+            max_vocab = cls.default_max_vocab
+        return cls._fit(_chunks(texts), max_vocab, min_freq, **kwargs)
+
+    @classmethod
+    @abc.abstractmethod
+    def _fit(
+        cls, chunks: Iterator[str], max_vocab: int | None, min_freq: int, **options: Any
+    ) -> "Tokenizer":
+        """:meth:`fit` once its arguments are checked: ``chunks`` yields the str
+        chunks once (and raises :class:`~jupyter_llm.errors.DataError` at the end
+        when none had text), ``max_vocab`` is the kind's default where None was given."""
 
     # === Encoding ===
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ...errors import CorruptModelError, invalid
 from .base import FORMAT_VERSION, Tokenizer
-from .checks import _check_fit_args, _check_text, _payload, _reject_options, _Shown
-from .fitting import _chunks, _empty_text_error
+from .checks import _check_text, _payload, _Shown
 
 # Encoding a long text in pieces cut after a lone "\n" between two non-space
 # characters gives the same ids as encoding it whole (the byte-level regex
@@ -49,6 +48,8 @@ class BPETokenizer(Tokenizer):
     unk_id = None
     #: ``max_vocab`` used when fit is given None.
     default_max_vocab: ClassVar[int] = 2000
+    #: The 256 bytes and one merge.
+    smallest_vocab: ClassVar[int] = 257
 
     def __init__(self, hf_tokenizer: Any) -> None:
         from tokenizers import Tokenizer as HFTokenizer
@@ -74,20 +75,12 @@ class BPETokenizer(Tokenizer):
         self._display: list[str] | None = None  # built on first id_to_token
 
     @classmethod
-    def fit(
-        cls,
-        texts: Iterable[str],
-        *,
-        max_vocab: int | None = None,
-        min_freq: int = 1,
-        **kwargs: Any,
+    def _fit(
+        cls, chunks: Iterator[str], max_vocab: int | None, min_freq: int, **options: Any
     ) -> "BPETokenizer":
-        """Train byte-level BPE merges on ``texts``; ``max_vocab=None`` means 2000.
-
-        ``max_vocab`` must be at least 257: the 256 bytes and one merge.
-        """
-        _reject_options(cls.kind, kwargs, "max_vocab and min_freq")
-        _check_fit_args(max_vocab, min_freq, 257)
+        """Train byte-level BPE merges on the chunks (:meth:`fit`'s
+        ``max_vocab=None`` means 2000; it must be at least 257: the 256 bytes
+        and one merge)."""
         from tokenizers import Tokenizer as HFTokenizer
         from tokenizers import decoders, models, pre_tokenizers, trainers
 
@@ -100,10 +93,7 @@ class BPETokenizer(Tokenizer):
             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
             show_progress=False,
         )
-        seen_text = [False]
-        hf.train_from_iterator(_chunks(texts, seen_text), trainer=trainer)
-        if not seen_text[0]:
-            raise _empty_text_error()
+        hf.train_from_iterator(chunks, trainer=trainer)
         return cls(hf)
 
     @property

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from ...errors import invalid
 from .base import FORMAT_VERSION, UNK, Tokenizer
-from .checks import (
-    _check_fit_args,
-    _check_str_list,
-    _check_text,
-    _payload,
-    _reject_options,
-    _short,
-)
-from .fitting import _chunks, _empty_text_error, _ranked
+from .checks import _check_str_list, _check_text, _payload_list
+from .fitting import _ranked
 
 
 def _code_points(text: str) -> np.ndarray:
@@ -57,23 +50,13 @@ class CharTokenizer(Tokenizer):
         self._decode_cps = np.concatenate([[0xFFFD], cps]).astype("<u4")
 
     @classmethod
-    def fit(
-        cls,
-        texts: Iterable[str],
-        *,
-        max_vocab: int | None = None,
-        min_freq: int = 1,
-        **kwargs: Any,
+    def _fit(
+        cls, chunks: Iterator[str], max_vocab: int | None, min_freq: int, **options: Any
     ) -> "CharTokenizer":
-        """Vocabulary of the characters of ``texts``; ``max_vocab=None`` keeps them all."""
-        _reject_options(cls.kind, kwargs, "max_vocab and min_freq")
-        _check_fit_args(max_vocab, min_freq, 2)
-        seen_text = [False]
+        """Vocabulary of the characters of the chunks; ``max_vocab=None`` keeps them all."""
         counts: Counter[str] = Counter()
-        for chunk in _chunks(texts, seen_text):
+        for chunk in chunks:
             counts.update(chunk)
-        if not seen_text[0]:
-            raise _empty_text_error()
         return cls(_ranked(counts, max_vocab, min_freq, key=ord))
 
     @property
@@ -113,7 +96,4 @@ class CharTokenizer(Tokenizer):
 
     @classmethod
     def _from_payload(cls, d: dict[str, Any]) -> "CharTokenizer":
-        symbols = _payload(d, "symbols")
-        if not isinstance(symbols, list):
-            raise invalid("symbols", "a list of strings", _short(symbols))
-        return cls(symbols)
+        return cls(_payload_list(d, "symbols"))

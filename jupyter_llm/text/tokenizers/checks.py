@@ -78,3 +78,11 @@ def _payload(d: dict[str, Any], key: str) -> Any:
             f"Expected the saved {d.get('kind')} tokenizer to have a {key!r} entry; it has none."
         )
     return d[key]
+
+
+def _payload_list(d: dict[str, Any], key: str) -> list[str]:
+    """``d[key]``, which must be a list (its items are checked by the constructor)."""
+    value = _payload(d, key)
+    if not isinstance(value, list):
+        raise invalid(key, "a list of strings", _short(value))
+    return value

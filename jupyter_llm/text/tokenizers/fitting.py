@@ -10,8 +10,12 @@ from ...errors import DataError, InvalidArgumentError, invalid
 from .checks import _Shown
 
 
-def _chunks(texts: Iterable[str], seen_text: list[bool]) -> Iterator[str]:
-    """Yield the str chunks of ``texts`` once; set ``seen_text[0]`` when one has non-space text."""
+def _chunks(texts: Iterable[str]) -> Iterator[str]:
+    """Yield the str chunks of ``texts`` once.
+
+    Once they are all read, raises :class:`~jupyter_llm.errors.DataError` when
+    none had non-whitespace text: a tokenizer fitted on nothing is no use.
+    """
     if isinstance(texts, str):
         texts = (texts,)
     try:
@@ -20,15 +24,18 @@ def _chunks(texts: Iterable[str], seen_text: list[bool]) -> Iterator[str]:
         raise invalid(
             "texts", "a string or an iterable of strings", _Shown(f"<{type(texts).__name__}>")
         ) from None
+    seen_text = False
     for chunk in iterator:
         if not isinstance(chunk, str):
             raise InvalidArgumentError(
                 "Invalid value for argument texts. Expected an iterable of strings. "
                 f"Received: a chunk of type {type(chunk).__name__}"
             )
-        if not seen_text[0] and chunk and not chunk.isspace():
-            seen_text[0] = True
+        if not seen_text and chunk and not chunk.isspace():
+            seen_text = True
         yield chunk
+    if not seen_text:
+        raise _empty_text_error()
 
 
 def _empty_text_error() -> DataError:

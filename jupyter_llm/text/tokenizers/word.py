@@ -5,22 +5,15 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ...errors import invalid
 from .base import FORMAT_VERSION, UNK, Tokenizer
-from .checks import (
-    _check_fit_args,
-    _check_str_list,
-    _check_text,
-    _payload,
-    _reject_options,
-    _short,
-)
-from .fitting import _chunks, _empty_text_error, _ranked
+from .checks import _check_str_list, _check_text, _payload, _payload_list
+from .fitting import _ranked
 
 # Han (with extensions and compatibility ideographs), kana, hangul and the
 # ideographic iteration marks 々〆〇.
@@ -71,6 +64,8 @@ class WordTokenizer(Tokenizer):
     unk_id = 0
     #: ``max_vocab`` used when fit is given None.
     default_max_vocab: ClassVar[int] = 20000
+    #: :meth:`fit` also takes ``segmenter`` (``"auto"`` by default).
+    fit_options = ("segmenter",)
 
     def __init__(self, words: Sequence[str], *, segmenter: str = "auto") -> None:
         words = _check_str_list(words, "words")
@@ -94,37 +89,30 @@ class WordTokenizer(Tokenizer):
         return segmenter
 
     @classmethod
-    def fit(
+    def _fit(
         cls,
-        texts: Iterable[str],
-        *,
-        max_vocab: int | None = None,
-        min_freq: int = 1,
+        chunks: Iterator[str],
+        max_vocab: int | None,
+        min_freq: int,
         segmenter: str = "auto",
-        **kwargs: Any,
+        **options: Any,
     ) -> "WordTokenizer":
-        """Vocabulary of the words of ``texts``; ``max_vocab=None`` means 20000.
+        """Vocabulary of the words of the chunks (:meth:`fit`'s ``max_vocab=None``
+        means 20000), CJK runs cut by ``segmenter``.
 
         Chunk boundaries do not split words: the last unit of each chunk is
         carried over to the next, so any chunking gives the same vocabulary.
         """
-        _reject_options(cls.kind, kwargs, "max_vocab, min_freq and segmenter")
-        _check_fit_args(max_vocab, min_freq, 2)
         segmenter = cls._resolve(segmenter)
-        seen_text = [False]
         counts: Counter[str] = Counter()
         carry = ""
-        for chunk in _chunks(texts, seen_text):
+        for chunk in chunks:
             units = _UNITS.findall(carry + chunk)
             if units:
                 cjk, other = units.pop()
                 carry = cjk or other
                 counts.update(_split_units(units, segmenter))
         counts.update(_split_units(_UNITS.findall(carry), segmenter))
-        if not seen_text[0]:
-            raise _empty_text_error()
-        if max_vocab is None:
-            max_vocab = cls.default_max_vocab
         return cls(_ranked(counts, max_vocab, min_freq, key=str), segmenter=segmenter)
 
     @property
@@ -164,10 +152,7 @@ class WordTokenizer(Tokenizer):
 
     @classmethod
     def _from_payload(cls, d: dict[str, Any]) -> "WordTokenizer":
-        words = _payload(d, "words")
-        if not isinstance(words, list):
-            raise invalid("words", "a list of strings", _short(words))
-        return cls(words, segmenter=_payload(d, "segmenter"))
+        return cls(_payload_list(d, "words"), segmenter=_payload(d, "segmenter"))
 
     def __repr__(self) -> str:
         return f"WordTokenizer(vocab_size={self.vocab_size}, segmenter={self.segmenter!r})"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import _hooks
 from ._version import __version__
 from .config import SIZES, ModelConfig
 from .errors import (
@@ -27,9 +28,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .display.attention import AttentionMap
+    from .model.attention import AttentionMap
     from .model.language_model import LanguageModel
-    from .store import delete_model, list_models, load
+    from .store import delete_model, list_models
     from .text.tokenizers import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer
     from .training.events import ProgressEvent
     from .training.trainer import train
@@ -39,8 +40,7 @@ _LAZY = {
     "train": ".training.trainer",
     "ProgressEvent": ".training.events",
     "LanguageModel": ".model.language_model",
-    "AttentionMap": ".display.attention",
-    "load": ".store",
+    "AttentionMap": ".model.attention",
     "list_models": ".store",
     "delete_model": ".store",
     "Tokenizer": ".text.tokenizers",
@@ -85,6 +85,29 @@ __all__ = [
 
 #: Subpackages reachable as attributes (``jl.nlu``) without being imported up front.
 _SUBMODULES = {"nlu", "assistant", "widgets", "magics", "datasets"}
+
+
+def load(path_or_name: Any, prefer: str = "bundled") -> "LanguageModel":
+    """Load a model saved by :meth:`LanguageModel.save`: by name (bundled or saved) or folder path.
+
+    ``prefer="user"`` loads your own model when it has the name of a bundled one
+    (by default the bundled one is loaded). The same as :meth:`LanguageModel.load`.
+    """
+    from .model.language_model import LanguageModel
+
+    return LanguageModel.load(path_or_name, prefer=prefer)
+
+
+def _attention_renderer() -> Any:
+    """The renderer of :class:`AttentionMap` (the core type calls it; it never imports display)."""
+    from .display import attention
+
+    return attention
+
+
+# The seams through which lower rooms reach up without importing (#11, jupyter_llm/_hooks.py).
+_hooks.attention_renderer = _attention_renderer
+_hooks.model_loader = load
 
 
 def __getattr__(name: str) -> Any:

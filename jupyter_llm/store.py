@@ -1,4 +1,8 @@
-"""Saving and loading models: a folder of plain files, written atomically.
+"""The model store: bundles of plain files, written atomically; names, listing, locks.
+
+This is persistence only: it never imports the model class. Turning a bundle
+into a model is :meth:`LanguageModel.load` (``jl.load``); writing one is
+:meth:`LanguageModel.save`, which hands this module the files.
 
 A saved model is a folder::
 
@@ -34,14 +38,12 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from filelock import FileLock, Timeout
 
+from . import _hooks
 from .errors import CorruptModelError, ModelExistsError, ModelNotFoundError, invalid
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .model.language_model import LanguageModel
 
 FORMAT = "jupyter_llm.model"
 FORMAT_VERSION = 1
@@ -581,12 +583,12 @@ def delete_model(path_or_name: str | os.PathLike) -> None:
         shutil.rmtree(trash, ignore_errors=True)
 
 
-def load(path_or_name: str | os.PathLike, prefer: str = "bundled") -> "LanguageModel":
-    """Load a model saved by :meth:`LanguageModel.save`: by name (bundled or saved) or folder path.
+def load(path_or_name: str | os.PathLike, prefer: str = "bundled") -> Any:
+    """Deprecated: use ``jl.load`` (or ``LanguageModel.load``), which this forwards to.
 
-    ``prefer="user"`` loads your own model when it has the name of a bundled one
-    (by default the bundled one is loaded).
+    The store does not import the model class (#11): this goes through the
+    loader the package root registers in :mod:`jupyter_llm._hooks`. It stays
+    only until ``magics/models.py`` and ``widgets/generate_panel.py`` call
+    ``jl.load``; then it is removed.
     """
-    from .model.language_model import LanguageModel
-
-    return LanguageModel.load(path_or_name, prefer=prefer)
+    return _hooks.model_loader(path_or_name, prefer=prefer)

@@ -16,11 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import _tf  # noqa: F401  (first: TensorFlow without its start-up notices)
+import keras
 import numpy as np
 import tensorflow as tf
 
 from ..config import ModelConfig
-from ..model.backbone import gru_layers
+
+
+def gru_layers(model: keras.Model) -> list[keras.layers.GRU]:
+    """The GRU layers of a model built by :func:`jupyter_llm.model.backbone.build_model`, in order."""
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.GRU)]
 
 
 @dataclass

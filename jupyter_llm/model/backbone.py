@@ -33,7 +33,3 @@ def build_model(config: ModelConfig) -> keras.Model:
     features = keras.layers.Concatenate(name="h_and_a")([x, context])  # (B, T, 2 * units)
     logits = keras.layers.Dense(config.vocab_size, name="logits")(features)  # (B, T, vocab)
     return keras.Model(tokens, logits, name="gru_attention_lm")
-
-
-def gru_layers(model: keras.Model) -> list[keras.layers.GRU]:
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.GRU)]

@@ -20,11 +20,11 @@ import numpy as np
 
 from .. import store
 from ..config import ModelConfig
-from ..display.attention import AttentionMap
 from ..errors import CorruptModelError, DataError, PromptTooLongError, invalid
 from ..generation.sampling import SamplingOptions
 from ..text.sources import TextSource
 from ..text.tokenizers import Tokenizer
+from .attention import AttentionMap
 
 WEIGHTS = store.WEIGHTS
 
@@ -269,7 +269,7 @@ class LanguageModel:
         from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
         import tensorflow as tf
 
-        from ..training.data import iter_windows
+        from .windows import iter_windows
 
         src = _CharCount(TextSource.from_any(source, column=column, encoding=encoding))
         batch_size = batch_size or self.config.batch_size

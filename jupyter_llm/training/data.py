@@ -9,13 +9,12 @@ reads it chunk by chunk, and tf.data shuffles windows in a bounded buffer.
 
 from __future__ import annotations
 
-from typing import Iterator
-
 from .. import _tf  # noqa: F401  (first: TensorFlow without its start-up notices)
 import numpy as np
 import tensorflow as tf
 
 from ..errors import DataError
+from ..model.windows import iter_windows  # noqa: F401 (moved to the model room, #11; re-exported)
 from ..text.sources import TextSource
 
 
@@ -23,21 +22,6 @@ def encode_source(source: TextSource, tokenizer) -> np.ndarray:
     """The whole source as token ids ``(N,)`` int32."""
     pieces = [tokenizer.encode(chunk) for chunk in source.iter_chunks()]
     return np.concatenate(pieces).astype(np.int32) if pieces else np.zeros(0, np.int32)
-
-
-def iter_windows(source: TextSource, tokenizer, length: int) -> Iterator[np.ndarray]:
-    """Consecutive windows of ``length + 1`` tokens overlapping by one token, streamed.
-
-    Every token after the first is a target exactly once; the last window may be shorter.
-    """
-    buffer = np.zeros(0, np.int32)
-    for chunk in source.iter_chunks():
-        buffer = np.concatenate([buffer, tokenizer.encode(chunk).astype(np.int32)])
-        while len(buffer) >= length + 1:
-            yield buffer[: length + 1]
-            buffer = buffer[length:]
-    if len(buffer) >= 2:
-        yield buffer
 
 
 def random_windows(ids: np.ndarray, seq_len: int, batch_size: int, steps: int, seed: int) -> tf.data.Dataset:

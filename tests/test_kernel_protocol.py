@@ -1,71 +1,118 @@
-"""The kernel channel's protocol: Python and TypeScript agree; envelopes are checked."""
+"""The kernel channel's protocol: one JSON description, the TypeScript generated from it; envelopes are checked."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from jupyter_llm.kernel import protocol
-from jupyter_llm.kernel.protocol import SPEC, ProtocolError, parse_request
+from jupyter_llm.generation.options import GENERATION
+from jupyter_llm.kernel import handlers, protocol
+from jupyter_llm.kernel.protocol import LIMITS, SPEC, ProtocolError, check_fields, is_type, parse_request
 
-PROTOCOL_TS = Path(__file__).resolve().parents[1] / "labextension" / "src" / "protocol.ts"
-
-
-def _ts_source() -> str:
-    return PROTOCOL_TS.read_text("utf-8")
+ROOT = Path(__file__).resolve().parents[1]
+GENERATOR = ROOT / "scripts" / "gen_protocol_ts.py"
 
 
-def _ts_spec() -> dict:
-    match = re.search(r"// <protocol-spec>.*?\n(.*?)\n// </protocol-spec>", _ts_source(), re.S)
-    assert match, "protocol.ts has no <protocol-spec> block"
-    code = "\n".join(line for line in match.group(1).splitlines() if not line.startswith("//")).strip()
-    assert code.startswith("export const PROTOCOL = ") and code.endswith(" as const;"), code[:80]
-    return json.loads(code[len("export const PROTOCOL = "):-len(" as const;")])
+def _generator():
+    spec = importlib.util.spec_from_file_location("gen_protocol_ts", GENERATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _ts_interface_keys(name: str) -> list[str]:
-    """The member names of a TypeScript interface of protocol.ts (one level deep)."""
-    match = re.search(r"export interface " + name + r" \{\n(.*?)\n\}", _ts_source(), re.S)
-    assert match, f"protocol.ts has no interface {name}"
-    return re.findall(r"^  (\w+)\??:", match.group(1), re.M)
+# === One description; the TypeScript is generated from it ===
+
+def test_spec_is_the_shipped_protocol_json():
+    assert SPEC == json.loads((ROOT / "jupyter_llm" / "kernel" / "protocol.json").read_text("utf-8"))
 
 
-# === Python and TypeScript agree ===
-
-def test_typescript_spec_equals_python_spec():
-    assert _ts_spec() == SPEC
-
-
-def test_typescript_envelope_has_the_python_envelope_fields():
-    python_fields = list(protocol.Envelope("request", "hello", "x").to_dict())
-    assert _ts_interface_keys("IEnvelope") == python_fields
-
-
-@pytest.mark.parametrize("interface, section", [("IRequestPayloads", "requests"),
-                                                ("IResponsePayloads", "requests"),
-                                                ("IEventPayloads", "events")])
-def test_typescript_payload_types_cover_every_message(interface, section):
-    assert _ts_interface_keys(interface) == list(SPEC[section])
+@pytest.mark.parametrize("name", ["jupyter_llm/kernel/protocol.json", "labextension/src/protocolSpec.ts"])
+def test_committed_files_are_exactly_what_the_generator_writes(name):
+    """Character for character: a hand edit of either file, or a changed table, fails here."""
+    expected = {str(path.relative_to(ROOT)): text for path, text in _generator().render().items()}
+    assert name in expected
+    actual = (ROOT / name).read_text("utf-8")
+    assert actual == expected[name], (
+        f"{name} is not what scripts/gen_protocol_ts.py writes. Run: python scripts/gen_protocol_ts.py")
 
 
-def test_typescript_model_info_matches_the_shape():
-    assert _ts_interface_keys("IModelInfo") == list(SPEC["shapes"]["model_info"])
+def test_the_generator_check_mode_passes_on_this_checkout():
+    out = subprocess.run([sys.executable, str(GENERATOR), "--check"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_generation_limits_are_the_options_table():
+    max_tokens, temperature = GENERATION["max_tokens"], GENERATION["temperature"]
+    assert LIMITS["generate"]["max_tokens_high"] == max_tokens.high_for("channel") == 4000
+    assert LIMITS["generate"]["max_tokens_low"] == max_tokens.low
+    assert LIMITS["generate"]["max_tokens_default"] == max_tokens.default_for("channel")
+    assert LIMITS["complete"]["max_tokens_high"] == max_tokens.high_for("completion") == 200
+    assert LIMITS["complete"]["max_tokens_low"] == max_tokens.low
+    assert LIMITS["complete"]["max_tokens_default"] == max_tokens.default_for("completion") == 24
+    assert LIMITS["complete"]["temperature_default"] == temperature.default_for("completion") == 0.5
+
+
+def test_every_request_has_a_handler_and_every_handler_a_request():
+    # cancel is answered by the channel itself (it needs the running requests, not a model).
+    assert set(SPEC["requests"]) == set(handlers.HANDLERS) | {"cancel"}
+    assert "cancel" not in handlers.HANDLERS
+    assert set(handlers.QUICK) <= set(handlers.HANDLERS)
+
+
+def test_other_limits_are_the_handlers_limits():
+    assert handlers.MAX_ATTENTION_TOKENS == LIMITS["attention"]["max_tokens"]
+    assert handlers.COMPLETE_CONTEXT_CHARS == LIMITS["complete"]["context_chars"]
+    assert handlers.CHUNK_INTERVAL == LIMITS["generate"]["chunk_interval_ms"] / 1000
+    assert protocol.MAX_ID_LENGTH == LIMITS["max_id_length"]
+
+
+def test_the_envelope_is_the_described_one():
+    env = protocol.Envelope("request", "hello", "x").to_dict()
+    assert list(env) == list(SPEC["envelope"])
+    check_fields(env, SPEC["envelope"], "the envelope")
+    assert env["v"] == SPEC["version"] and SPEC["kinds"] == list(protocol.KINDS)
+
+
+def test_model_info_and_listing_shapes():
+    info = {"key": "saved:poems", "name": "poems", "origin": "saved", "label": "poems — saved",
+            "parameters": 12, "tokenizer": "char", "val_loss": None, "created": None}
+    listing = {"models": [info], "default": "saved:poems"}
+    check_fields(listing, SPEC["requests"]["list_models"]["response"], "listing")
+    assert SPEC["model_origins"] == ["variable", "saved", "bundled"]
+    assert SPEC["model_source_aliases"] == {"namespace": "variable", "store": "saved"}
+    with pytest.raises(ProtocolError, match="models"):
+        check_fields({"models": [{**info, "key": 3}], "default": None},
+                     SPEC["requests"]["list_models"]["response"], "listing")
+    with pytest.raises(ProtocolError, match="default"):
+        check_fields({"models": []}, SPEC["requests"]["list_models"]["response"], "listing")
+
+
+@pytest.mark.parametrize("value, type_name, ok", [
+    (["a", "b"], "array<string>", True), ([], "array<string>", True), (["a", 1], "array<string>", False),
+    ("a", "array<string>", False), ([{"text": "x"}], "array<object>", True),
+])
+def test_array_types(value, type_name, ok):
+    assert is_type(value, type_name) is ok
 
 
 def test_spec_uses_known_types_only():
     def types(fields):
         for spec in fields.values():
-            yield from spec.rstrip("?").split("|")
+            for t in spec.rstrip("?").split("|"):
+                while t.startswith("array<") and t.endswith(">"):
+                    t = t[len("array<"):-1]
+                yield t
 
     groups = [r["payload"] for r in SPEC["requests"].values()] + [r["response"] for r in SPEC["requests"].values()]
     groups += list(SPEC["events"].values()) + list(SPEC["shapes"].values()) + [SPEC["errors"]["payload"]]
+    groups.append(SPEC["envelope"])
     used = {t for g in groups for t in types(g)}
-    assert used <= set(protocol.BASE_TYPES)
+    assert used <= set(protocol.BASE_TYPES) | set(SPEC["shapes"])
     for request in SPEC["requests"].values():
         assert set(request["events"]) <= set(SPEC["events"])
 
@@ -100,6 +147,8 @@ def test_a_valid_request_parses():
     (request(id="x" * 500), "invalid_message", "Expected a message id"),
     (request(kind="response"), "invalid_message", "Expected kind 'request'"),
     (request(name="rm -rf"), "unknown_request", "Expected one of: hello"),
+    (request("assistant", {"text": "hi"}), "unknown_request", "Unknown request 'assistant'"),
+    (request("generate", {"model": "m", "prompt": "", "stop": ["a", 1]}), "invalid_argument", "stop"),
     (request(payload=[1]), "invalid_message", "payload to be a JSON object"),
     (dict(request(), extra=1), "invalid_message", "Unexpected envelope field"),
     (request("generate", {"model": "m"}), "invalid_argument", "Missing field prompt"),

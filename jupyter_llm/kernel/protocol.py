@@ -10,124 +10,39 @@ Every message on the comm target ``jupyter_llm`` is an envelope::
 messages with the same ``id`` before it. ``cancel`` stops a running request,
 which then answers with its partial result.
 
-:data:`SPEC` describes the whole protocol as plain JSON. The front end holds the
-same description in ``labextension/src/protocol.ts`` (``PROTOCOL``), and
-``tests/test_kernel_protocol.py`` checks that the two are equal. A field type is
-one of :data:`BASE_TYPES`, or several joined by ``|``; a trailing ``?`` marks an
-optional field. See ``docs/protocol.md``.
+The whole protocol (envelope, requests, shapes, events, errors, limits) is
+described once, as JSON, in ``protocol.json`` beside this module; :data:`SPEC`
+is that file. The front end's ``labextension/src/protocolSpec.ts`` is generated
+from it by ``scripts/gen_protocol_ts.py``, which also writes the generation
+limits into it from the options table (``GENERATION``);
+``tests/test_kernel_protocol.py`` checks both files are what the script makes.
+A field type is one of :data:`BASE_TYPES`, ``array<T>`` (T a base type or a
+shape of ``SPEC["shapes"]``), or several joined by ``|``; a trailing ``?``
+marks an optional field. See ``docs/protocol.md``.
 
 Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
-VERSION = 1
-TARGET = "jupyter_llm"
-KINDS = ("request", "response", "event", "error")
-BASE_TYPES = ("string", "integer", "number", "boolean", "object", "array", "null")
-#: The longest request id accepted.
-MAX_ID_LENGTH = 128
+#: The protocol, as described in ``protocol.json``.
+SPEC: dict[str, Any] = json.loads(resources.files(__package__).joinpath("protocol.json").read_text("utf-8"))
 
-SPEC: dict[str, Any] = {
-    "version": VERSION,
-    "target": TARGET,
-    "kinds": list(KINDS),
-    "requests": {
-        "hello": {
-            "payload": {"client": "string?", "protocol": "integer?"},
-            "events": [],
-            "response": {"protocol": "integer", "version": "string", "requests": "array"},
-        },
-        "list_models": {
-            "payload": {},
-            "events": [],
-            "response": {"models": "array"},
-        },
-        "generate": {
-            "payload": {
-                "model": "string",
-                "source": "string|null?",
-                "prompt": "string",
-                "max_tokens": "integer?",
-                "temperature": "number?",
-                "top_k": "integer|null?",
-                "top_p": "number|null?",
-                "repetition_penalty": "number?",
-                "stop": "array|null?",
-                "seed": "integer|null?",
-            },
-            "events": ["chunk"],
-            "response": {"text": "string", "cancelled": "boolean", "model": "string", "warnings": "array"},
-        },
-        "attention": {
-            "payload": {"model": "string", "source": "string|null?", "text": "string"},
-            "events": [],
-            "response": {"attention": "object"},
-        },
-        "complete": {
-            "payload": {
-                "model": "string",
-                "source": "string|null?",
-                "text": "string",
-                "max_tokens": "integer?",
-                "temperature": "number?",
-                "seed": "integer|null?",
-            },
-            "events": [],
-            "response": {"text": "string", "cancelled": "boolean"},
-        },
-        "assistant": {
-            "payload": {
-                "action": "string?",
-                "text": "string?",
-                "yes": "boolean?",
-                "intent": "string|null?",
-                "example": "string?",
-                "attached": "string|null?",
-                "model": "string|null?",
-            },
-            "events": [],
-            "response": {"reply": "object"},
-        },
-        "cancel": {
-            "payload": {"id": "string"},
-            "events": [],
-            "response": {"cancelled": "boolean"},
-        },
-    },
-    "events": {
-        "chunk": {"text": "string"},
-        "ready": {"protocol": "integer", "version": "string"},
-    },
-    "shapes": {
-        "model_info": {
-            "name": "string",
-            "source": "string",
-            "parameters": "integer|null",
-            "tokenizer": "string|null",
-            "val_loss": "number|null",
-            "created": "string|null",
-        },
-    },
-    "errors": {
-        "payload": {"code": "string", "message": "string"},
-        "codes": [
-            "invalid_message",
-            "unknown_request",
-            "invalid_argument",
-            "model_not_found",
-            "model_error",
-            "not_implemented",
-            "internal_error",
-        ],
-    },
-    "model_sources": ["namespace", "store", "bundled"],
-}
+VERSION: int = SPEC["version"]
+TARGET: str = SPEC["target"]
+KINDS: tuple[str, ...] = tuple(SPEC["kinds"])
+BASE_TYPES = ("string", "integer", "number", "boolean", "object", "array", "null")
+#: The limits of the requests (``LIMITS["attention"]["max_tokens"]``, ...).
+LIMITS: dict[str, Any] = SPEC["limits"]
+#: The longest request id accepted.
+MAX_ID_LENGTH: int = LIMITS["max_id_length"]
 
 REQUESTS: tuple[str, ...] = tuple(SPEC["requests"])
 ERROR_CODES: tuple[str, ...] = tuple(SPEC["errors"]["codes"])
@@ -242,7 +157,16 @@ def check_fields(value: dict[str, Any], fields: dict[str, str], what: str) -> No
 
 
 def is_type(value: Any, type_name: str) -> bool:
-    """Whether ``value`` (decoded JSON) has the protocol type ``type_name``."""
+    """Whether ``value`` (decoded JSON) has the protocol type ``type_name``.
+
+    ``type_name`` is a base type, a shape of ``SPEC["shapes"]`` (an object with
+    those fields, unknown fields allowed) or ``array<T>`` (every item of type T).
+    """
+    if type_name.startswith("array<") and type_name.endswith(">"):
+        item = type_name[len("array<"):-1]
+        return isinstance(value, list) and all(is_type(v, item) for v in value)
+    if type_name in SPEC["shapes"]:
+        return isinstance(value, dict) and _matches(value, SPEC["shapes"][type_name])
     if type_name == "string":
         return isinstance(value, str)
     if type_name == "integer":
@@ -257,7 +181,20 @@ def is_type(value: Any, type_name: str) -> bool:
         return isinstance(value, list)
     if type_name == "null":
         return value is None
-    raise ValueError(f"Invalid value for argument type_name. Expected one of {BASE_TYPES}. Received: {type_name!r}")
+    raise ValueError(f"Invalid value for argument type_name. Expected one of {BASE_TYPES}, array<T> or a shape "
+                     f"of the protocol. Received: {type_name!r}")
+
+
+def _matches(value: dict[str, Any], fields: dict[str, str]) -> bool:
+    """Whether ``value`` has the fields described (more fields are allowed)."""
+    for name, type_spec in fields.items():
+        if name not in value:
+            if type_spec.endswith("?"):
+                continue
+            return False
+        if not any(is_type(value[name], t) for t in type_spec.rstrip("?").split("|")):
+            return False
+    return True
 
 
 def _kind_of(value: Any) -> str:

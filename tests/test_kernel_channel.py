@@ -145,7 +145,8 @@ def test_cancel_of_an_unknown_request_says_so(setup):
     ("generate", {"model": "lm", "prompt": "A", "temperature": 0}, "invalid_argument", "temperature"),
     ("generate", {"model": "broken", "prompt": "A"}, "internal_error", "RuntimeError: the weights fell over"),
     ("attention", {"model": "lm", "text": ""}, "invalid_argument", "non-empty"),
-    ("assistant", {"action": "dance"}, "invalid_argument", "action"),
+    ("complete", {"model": "lm", "text": "A", "max_tokens": 201}, "invalid_argument", "from 0 to 200"),
+    ("assistant", {"action": "ask"}, "unknown_request", "Unknown request 'assistant'"),  # removed in 0.2
     ("generate", {"model": "lm"}, "invalid_argument", "Missing field prompt"),
     ("teleport", {}, "unknown_request", "Unknown request 'teleport'"),
 ])
@@ -208,8 +209,13 @@ def test_closing_the_comm_stops_work_and_sends_nothing_more(setup):
 # === Registration ===
 
 def fake_shell():
-    manager = comm_package.base_comm.CommManager()
-    return SimpleNamespace(kernel=SimpleNamespace(comm_manager=manager), user_ns={})
+    """A shell with a kernel's comm manager: a Configurable, hashable and weak-referenceable like a real one."""
+    from traitlets.config import Configurable
+
+    shell = Configurable()
+    shell.kernel = SimpleNamespace(comm_manager=comm_package.base_comm.CommManager())
+    shell.user_ns = {}
+    return shell
 
 
 def test_register_comm_is_idempotent_and_reversible():
@@ -237,6 +243,8 @@ def test_the_target_answers_the_hello_sent_with_comm_open(tiny_lm):
     (hello,) = fake.answers("h")
     assert hello["payload"]["protocol"] == 1
     fake.deliver(req("l", "list_models"))
-    assert [m["name"] for m in fake.answers("l")[0]["payload"]["models"] if m["source"] == "namespace"] == ["lm"]
+    listing = fake.answers("l")[0]["payload"]
+    check_fields(listing, SPEC["requests"]["list_models"]["response"], "the list_models response")
+    assert [m["key"] for m in listing["models"] if m["origin"] == "variable"] == ["variable:lm"]
     unregister_comm(shell)
     assert fake.closed

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from assistant_support import assistant, assistant_models, clock, namespace  # noqa: F401
 
 import jupyter_llm as jl
+from jupyter_llm.generation.options import GENERATION
 from jupyter_llm.kernel import handlers
 from jupyter_llm.kernel.handlers import Context
 from jupyter_llm.kernel.models import ModelRegistry
-from jupyter_llm.kernel.protocol import SPEC, check_fields
+from jupyter_llm.kernel.protocol import LIMITS, SPEC, check_fields
 
 
 class Recorder:
@@ -50,20 +48,24 @@ def test_hello_reports_versions(ns):
 
 def test_list_models_lists_variables_and_saved_models(ns, tiny_lm):
     tiny_lm.save("saved_tiny")
-    models = call("list_models", {}, Recorder(ns))["models"]
-    by_name = {(m["name"], m["source"]): m for m in models}
-    assert ("lm", "namespace") in by_name and ("saved_tiny", "store") in by_name
-    assert ("_private", "namespace") not in by_name and ("x", "namespace") not in by_name
-    for m in models:
+    listing = call("list_models", {}, Recorder(ns))
+    by_key = {m["key"]: m for m in listing["models"]}
+    assert "variable:lm" in by_key and "saved:saved_tiny" in by_key
+    assert "variable:_private" not in by_key and "variable:x" not in by_key
+    for m in listing["models"]:
         check_fields(m, SPEC["shapes"]["model_info"], "model_info")
-    assert by_name[("lm", "namespace")]["parameters"] == tiny_lm.num_parameters
-    assert by_name[("saved_tiny", "store")]["tokenizer"] == "char"
+        assert m["key"] == f"{m['origin']}:{m['name']}" and m["origin"] in SPEC["model_origins"]
+        assert m["name"] in m["label"]
+    assert by_key["variable:lm"]["parameters"] == tiny_lm.num_parameters
+    assert by_key["saved:saved_tiny"]["tokenizer"] == "char"
+    assert listing["default"] in by_key
 
 
 def test_list_models_of_an_empty_kernel_lists_only_bundled_models(jl_home):
-    models = call("list_models", {}, Recorder({}))["models"]
-    assert [m["name"] for m in models] == [m.name for m in jl.list_models() if m.bundled]
-    assert all(m["source"] == "bundled" for m in models)
+    listing = call("list_models", {}, Recorder({}))
+    assert [m["name"] for m in listing["models"]] == [m.name for m in jl.list_models() if m.bundled]
+    assert all(m["origin"] == "bundled" for m in listing["models"])
+    assert listing["default"] is None or listing["default"] in {m["key"] for m in listing["models"]}
 
 
 def test_generate_streams_chunks_that_add_up_to_the_text(ns, tiny_lm):
@@ -77,9 +79,31 @@ def test_generate_streams_chunks_that_add_up_to_the_text(ns, tiny_lm):
 
 def test_generate_from_a_saved_model(ns, tiny_lm):
     tiny_lm.save("saved_tiny")
-    reply = call("generate", {"model": "saved_tiny", "source": "store", "prompt": "A", "max_tokens": 5,
-                              "seed": 0}, Recorder(ns))
-    assert reply["text"] == tiny_lm.generate("A", max_tokens=5, seed=0)
+    for model, source in [("saved_tiny", "saved"), ("saved:saved_tiny", None), ("saved_tiny", "store")]:
+        payload = {"model": model, "prompt": "A", "max_tokens": 5, "seed": 0}
+        if source:
+            payload["source"] = source
+        reply = call("generate", payload, Recorder(ns))
+        assert reply["text"] == tiny_lm.generate("A", max_tokens=5, seed=0)
+
+
+def test_generate_without_max_tokens_takes_the_channel_default(ns, tiny_lm, monkeypatch):
+    seen = {}
+    real = type(tiny_lm).stream
+
+    def stream(self, prompt="", **options):
+        seen.update(options)
+        return real(self, prompt, **options)
+
+    monkeypatch.setattr(type(tiny_lm), "stream", stream)
+    call("generate", {"model": "lm", "prompt": "A", "seed": 0}, Recorder(ns))
+    assert seen["max_tokens"] == GENERATION["max_tokens"].default_for("channel") == LIMITS["generate"]["max_tokens_default"]
+    assert seen["temperature"] == GENERATION["temperature"].default_for("channel")
+    seen.clear()
+    call("complete", {"model": "lm", "text": "ROMEO:", "seed": 0}, Recorder(ns))
+    assert seen["max_tokens"] == GENERATION["max_tokens"].default_for("completion") == 24
+    assert seen["temperature"] == GENERATION["temperature"].default_for("completion") == 0.5
+    assert seen["stop"] == ["\n\n"]
 
 
 def test_generate_stops_when_cancelled_and_keeps_the_text(ns, monkeypatch):
@@ -97,12 +121,12 @@ def test_generate_reports_unknown_symbols_as_warnings(ns):
 
 
 @pytest.mark.parametrize("payload, error, message", [
-    ({"model": "nope", "prompt": "A"}, jl.ModelNotFoundError, "There is no model named 'nope'. Expected one of: lm"),
-    ({"model": "lm", "source": "store", "prompt": "A"}, jl.ModelNotFoundError, "among the store models"),
+    ({"model": "nope", "prompt": "A"}, jl.ModelNotFoundError, "There is no model named 'nope'"),
+    ({"model": "lm", "source": "saved", "prompt": "A"}, jl.ModelNotFoundError, "model named 'lm'"),
     ({"model": "lm", "source": "cloud", "prompt": "A"}, jl.InvalidArgumentError, "source"),
-    ({"model": "lm", "prompt": "A", "max_tokens": 0}, jl.InvalidArgumentError, "from 1 to 4000"),
+    ({"model": "lm", "prompt": "A", "max_tokens": 4001}, jl.InvalidArgumentError, "from 0 to 4000"),
     ({"model": "lm", "prompt": "A", "temperature": -1.0}, jl.InvalidArgumentError, "temperature"),
-    ({"model": "lm", "prompt": "A", "stop": [""]}, jl.InvalidArgumentError, "non-empty strings"),
+    ({"model": "lm", "prompt": "A", "stop": [""]}, jl.InvalidArgumentError, "non-empty string"),
     ({"model": "lm", "prompt": "A" * 5000}, jl.PromptTooLongError, "at most"),
 ])
 def test_generate_errors_are_one_sentence(ns, payload, error, message):
@@ -149,62 +173,8 @@ def test_complete_can_be_cancelled(ns):
     assert call("complete", {"model": "lm", "text": "ROMEO:"}, rec) == {"text": "", "cancelled": True}
 
 
-@pytest.fixture
-def kernel_assistant(assistant, monkeypatch):  # noqa: F811
-    """The assistant the channel talks to: the session's models, a fixed clock, this test's database."""
-    from jupyter_llm.assistant import channel
-
-    monkeypatch.setattr(channel, "_DEFAULT", assistant)
-    monkeypatch.setattr(channel, "default_assistant", lambda: assistant)
-    return assistant
-
-
-def test_assistant_asks_undoes_and_lists_intents(kernel_assistant):
-    rec = Recorder({})
-    reply = call("assistant", {"text": "remind me tomorrow at 3pm to call Bob"}, rec)["reply"]
-    assert (reply["action"], reply["intent"], reply["status"]) == ("ask", "add_reminder", "done")
-    assert reply["slots"] == {"task": "call Bob", "time": "tomorrow at 3pm"}
-    assert "Tue 11 Mar 2025 15:00" in reply["text"] and "<" in reply["html"]
-    assert json.loads(json.dumps(reply)) == reply  # the comm sends it as JSON
-    assert len(kernel_assistant.store.events()) == 1
-    reply = call("assistant", {"action": "undo"}, rec)["reply"]
-    assert reply["text"].startswith("Undone: ") and kernel_assistant.store.events() == []
-    intents = call("assistant", {"action": "intents"}, rec)["reply"]["intents"]
-    assert intents["add_reminder"]["en"] and intents["add_reminder"]["zh"]
-    assert rec.events == []
-
-
-def test_assistant_confirms_explains_and_speaks_chinese(kernel_assistant):
-    rec = Recorder({})
-    call("assistant", {"text": "schedule yoga class every monday at 6pm"}, rec)
-    reply = call("assistant", {"text": "cancel yoga class"}, rec)["reply"]
-    assert reply["needs_confirmation"] and reply["status"] == "confirm"
-    reply = call("assistant", {"text": "cancel yoga class", "yes": True}, rec)["reply"]
-    assert reply["status"] == "done"
-    reply = call("assistant", {"action": "explain", "text": "明天有什么安排"}, rec)["reply"]
-    assert reply["intent"] == "list_events" and reply["lang"] == "zh" and reply["attention"]["tokens"]
-
-
-@pytest.mark.parametrize("payload, message", [
-    ({"action": "dance"}, "action"),
-    ({"text": "  "}, "non-empty"),
-    ({"action": "teach", "intent": "fly", "example": "up up"}, "intent"),
-])
-def test_assistant_errors_are_one_sentence(kernel_assistant, payload, message):
-    with pytest.raises(jl.InvalidArgumentError, match=message):
-        handlers.assistant(payload, Recorder({}).ctx)
-
-
-def test_assistant_runs_on_the_worker():
-    assert "assistant" not in handlers.QUICK
-
-
-def test_json_safe_turns_numpy_into_json():
-    import numpy as np
-
-    value = {"a": np.float32(0.5), "b": np.arange(3), "c": (1, float("nan")), "d": object}
-    safe = handlers._json_safe(value)
-    assert safe["a"] == 0.5 and safe["b"] == [0, 1, 2] and safe["c"] == [1, None] and isinstance(safe["d"], str)
+def test_the_assistant_request_is_gone():
+    assert "assistant" not in handlers.HANDLERS and "assistant" not in SPEC["requests"]
 
 
 def test_registry_caches_loaded_models(ns, tiny_lm):

@@ -1,8 +1,8 @@
 """One open comm of the ``jupyter_llm`` target: reads requests, answers each exactly once.
 
 Quick requests (``hello``, ``list_models``) are answered on the thread that
-received them. Model work (``generate``, ``attention``, ``complete``,
-``assistant``) runs on one worker thread per kernel, so the kernel keeps
+received them. Model work (``generate``, ``attention``, ``complete``) runs
+on one worker thread per kernel, so the kernel keeps
 receiving messages meanwhile, ``cancel`` included: a cancelled request stops
 between two tokens and answers with what it made so far. ``comm.send`` is
 safe to call from the worker thread.

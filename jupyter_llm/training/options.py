@@ -64,7 +64,8 @@ TRAINING: dict[str, Option] = {o.name: o for o in [
     # ui: a log slider from 1e-5 to 0.1, its step in powers of ten.
     Option("learning_rate", float, _CONFIG.learning_rate, "Adam's learning rate", low=0, low_open=True,
            metavar="F", ui=(1e-5, 1e-1, 0.1)),
-    Option("lr_schedule", str, _CONFIG.lr_schedule, "constant, or cosine: decay to 5% of learning_rate over the run",
+    Option("lr_schedule", str, _CONFIG.lr_schedule,
+           "constant, or cosine: decay to a twentieth of learning_rate over the run",
            choices=LR_SCHEDULES, metavar="{" + ",".join(LR_SCHEDULES) + "}"),
     Option("clipnorm", float, _CONFIG.clipnorm, "gradients are clipped to this norm", low=0, low_open=True,
            metavar="F"),

@@ -97,8 +97,11 @@ class Option:
         rule = self.surfaces.get(surface)
         return rule.high if rule is not None and rule.high is not None else self.high
 
-    def expected(self, surface: str = "api") -> str:
-        """The allowed values in words: ``an integer from 1 to 4000``, ``a number > 0``."""
+    def expected(self, surface: str = "api", api: bool = True) -> str:
+        """The allowed values in words: ``an integer from 1 to 4000``, ``a number > 0``.
+
+        ``api=False``: for a command line (no None to type, no hint about keyword arguments).
+        """
         high = self.high_for(surface)
         if self.kind is bool:
             text = "True or False"
@@ -111,9 +114,9 @@ class Option:
         else:
             noun = "an integer" if self.kind is int else "a number"
             text = noun + _range_words(self, high)
-        if self.none:
+        if self.none and api:
             text += f", or None ({self.none})"
-        return text + (f" ({self.note})" if self.note else "")
+        return text + (f" ({self.note})" if self.note and api else "")
 
     def check(self, value: Any, surface: str = "api") -> Any:
         """``value`` if this option allows it (an int given for a float becomes a float), else raise.
@@ -133,7 +136,7 @@ class Option:
         default = self.default_for(surface)
         parts = [self.help]
         if self.kind in (int, float) and not self.choices:
-            parts.append(f"({self.expected(surface).split(' (')[0]}")
+            parts.append(f"({self.expected(surface, api=False)}")
             parts[-1] += f"; default {_shown(default)})" if default is not None else ")"
         elif default not in (None, False, [], ""):
             parts.append(f"(default {_shown(default)})")
@@ -243,11 +246,11 @@ class _ArgType:
                 value = int(text) if o.kind is int else float(text)
             except ValueError:
                 raise argparse.ArgumentTypeError(
-                    f"expected {o.expected(self.surface)}, received {text!r}") from None
+                    f"expected {o.expected(self.surface, api=False)}, received {text!r}") from None
         try:
             return o.check(value, self.surface)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {o.expected(self.surface)}, received {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {o.expected(self.surface, api=False)}, received {text!r}") from None
 
 
 def markdown_table(options: Iterable[Option], surfaces: Iterable[str] = SURFACES) -> str:

@@ -1,12 +1,16 @@
-"""The options of generation, declared once (see :mod:`jupyter_llm.options`).
+"""The options of generation, declared once (see :mod:`jupyter_llm.options`), and ``SamplingOptions``.
 
 ``SamplingOptions`` validates with this table; ``%%generate``, ``jupyter-llm
 generate``, the GeneratePanel's controls, the kernel channel's limits and
-``docs/options.md`` are built from it.
+``docs/options.md`` are built from it. No numpy here: loading the magics stays light.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..errors import invalid
 from ..options import Option, SurfaceRule
 
 #: The range of ``repetition_penalty``: a logit divided or multiplied by more than this much
@@ -32,8 +36,7 @@ GENERATION: dict[str, Option] = {o.name: o for o in [
            metavar="K", ui=(0, 200, 1)),
     Option("top_p", float, None, "sample only among the most likely tokens whose probabilities add up to P",
            low=0, high=1, low_open=True, none="no limit", metavar="P", ui=(0.05, 1.0, 0.01)),
-    Option("repetition_penalty", float, 1.0, "above 1 discourages tokens already in the prompt or the output "
-           "(1.0: no penalty)", low=MIN_PENALTY, high=MAX_PENALTY, metavar="R", ui=(1.0, 2.0, 0.05)),
+    Option("repetition_penalty", float, 1.0, "above 1 discourages tokens already in the prompt or the output, 1.0 is none", low=MIN_PENALTY, high=MAX_PENALTY, metavar="R", ui=(1.0, 2.0, 0.05)),
     Option("stop", list, [], r"stop before this text (repeatable; \n and \t are a newline and a tab)",
            metavar="TEXT"),
     Option("seed", int, None, "the same seed gives the same text", low=0, none="a new draw each time",
@@ -42,3 +45,49 @@ GENERATION: dict[str, Option] = {o.name: o for o in [
     Option("greedy", bool, False, "always take the most likely token (ignores temperature, top-k and top-p)"),
     Option("beam", int, None, "beam search with N beams", low=1, none="sampling", metavar="N"),
 ]}
+
+
+@dataclass
+class SamplingOptions:
+    """Decoding options shared by ``generate``, ``stream`` and every surface.
+
+    Each field is an option of :data:`~jupyter_llm.generation.options.GENERATION`,
+    which states its range, default and help once; this checks every field
+    against it, so a bad value gets the same sentence on every surface.
+    """
+
+    max_tokens: int = GENERATION["max_tokens"].default
+    temperature: float = GENERATION["temperature"].default
+    top_k: int | None = None
+    top_p: float | None = None
+    repetition_penalty: float = GENERATION["repetition_penalty"].default
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+    n: int = GENERATION["n"].default
+    greedy: bool = False
+    beam: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.stop is None:
+            self.stop = []
+        for name, option in GENERATION.items():
+            setattr(self, name, option.check(getattr(self, name)))
+        if self.beam is not None and self.n > self.beam:
+            raise invalid("n", f"at most beam={self.beam} with beam search", self.n)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any], surface: str = "api") -> "SamplingOptions":
+        """Options from a mapping (a request's payload, a panel's controls), with ``surface``'s defaults and limits.
+
+        Keys that are not options are ignored; a missing or None value takes
+        the surface's default.
+        """
+        kwargs = {}
+        for name, option in GENERATION.items():
+            value = values.get(name)
+            kwargs[name] = option.default_for(surface) if value is None else option.check(value, surface)
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options as keyword arguments of ``LanguageModel.generate``/``stream``."""
+        return {name: getattr(self, name) for name in GENERATION}

@@ -6,59 +6,11 @@ model and is tested with fake logits over a tiny vocabulary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from ..errors import invalid
-from .options import GENERATION, MAX_PENALTY, MIN_PENALTY  # noqa: F401 (MIN/MAX_PENALTY: re-exported)
-
-
-@dataclass
-class SamplingOptions:
-    """Decoding options shared by ``generate``, ``stream`` and every surface.
-
-    Each field is an option of :data:`~jupyter_llm.generation.options.GENERATION`,
-    which states its range, default and help once; this checks every field
-    against it, so a bad value gets the same sentence on every surface.
-    """
-
-    max_tokens: int = GENERATION["max_tokens"].default
-    temperature: float = GENERATION["temperature"].default
-    top_k: int | None = None
-    top_p: float | None = None
-    repetition_penalty: float = GENERATION["repetition_penalty"].default
-    stop: list[str] = field(default_factory=list)
-    seed: int | None = None
-    n: int = GENERATION["n"].default
-    greedy: bool = False
-    beam: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.stop is None:
-            self.stop = []
-        for name, option in GENERATION.items():
-            setattr(self, name, option.check(getattr(self, name)))
-        if self.beam is not None and self.n > self.beam:
-            raise invalid("n", f"at most beam={self.beam} with beam search", self.n)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any], surface: str = "api") -> "SamplingOptions":
-        """Options from a mapping (a request's payload, a panel's controls), with ``surface``'s defaults and limits.
-
-        Keys that are not options are ignored; a missing or None value takes
-        the surface's default.
-        """
-        kwargs = {}
-        for name, option in GENERATION.items():
-            value = values.get(name)
-            kwargs[name] = option.default_for(surface) if value is None else option.check(value, surface)
-        return cls(**kwargs)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The options as keyword arguments of ``LanguageModel.generate``/``stream``."""
-        return {name: getattr(self, name) for name in GENERATION}
+from .options import MAX_PENALTY, MIN_PENALTY, SamplingOptions  # noqa: F401 (re-exported)
 
 
 def apply_repetition_penalty(logits: np.ndarray, history: Sequence[np.ndarray], penalty: float) -> np.ndarray:

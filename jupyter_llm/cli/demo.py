@@ -1,0 +1,42 @@
+"""``jupyter-llm demo``: generate text with a bundled default model, no training needed."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import EXIT_OK, add_command, interrupted, load, non_negative_int, out, stream_out
+
+EXAMPLES = [
+    "jupyter-llm demo",
+    "jupyter-llm demo --model tang-poetry",
+    'jupyter-llm demo --prompt "KING HENRY:" -n 400',
+]
+
+DEMO_PROMPTS = {"shakespeare": ["ROMEO:\n", "First Citizen:\n"], "tang-poetry": ["春眠不觉晓，", "明月"]}
+
+
+def register(commands) -> None:
+    p = add_command(commands, "demo", "Generate text with a bundled default model: no training needed.",
+                    EXAMPLES, run)
+    p.add_argument("--model", default="shakespeare", metavar="NAME",
+                   help="a bundled or saved model (default: shakespeare)")
+    p.add_argument("--prompt", action="append", metavar="TEXT", help="a prompt to continue (repeatable)")
+    p.add_argument("-n", "--max-tokens", type=non_negative_int, default=300, metavar="N",
+                   help="tokens per prompt (default: 300)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="the same seed gives the same text (default: 0)")
+
+
+def run(args: argparse.Namespace) -> int:
+    lm = load(args.model)
+    val = (lm.summary().get("metrics") or {}).get("val_loss")
+    out(f"# {lm!r}")
+    if val is not None:
+        out(f"# validation loss {val:.3f} nats/token")
+    prompts = args.prompt or DEMO_PROMPTS.get(args.model, ["\n"])
+    for i, prompt in enumerate(prompts):
+        out(f"\n--- {prompt.strip() or 'new document'} ---")
+        pieces = lm.stream(prompt, max_tokens=args.max_tokens, temperature=0.8, seed=args.seed + i)
+        if stream_out(prompt, pieces)[1]:
+            return interrupted()
+        out()
+    return EXIT_OK

@@ -7,13 +7,16 @@
  *
  * - `connecting`: the comm is open and `hello` has not been answered yet;
  * - `ready`: the kernel answered `hello` with our protocol version;
- * - `not-loaded`: the kernel closed the comm: jupyter_llm is not loaded there
- *   (`load()` runs `%load_ext jupyter_llm`);
+ * - `not-loaded`: the kernel closed the comm (or never answered): jupyter_llm
+ *   is not loaded there. The front end never sends code: the user runs
+ *   `%load_ext jupyter_llm`, and the channel connects when the kernel
+ *   announces it;
  * - `incompatible`: the kernel speaks another protocol version;
  * - `restarting` / `dead`: the kernel is restarting or gone.
  *
- * When jupyter_llm registers its comm target, the kernel opens a comm of the
- * same name carrying a `ready` event; the channel then connects at once.
+ * When jupyter_llm registers its comm target (`%load_ext jupyter_llm`), the
+ * kernel opens a comm of the same name carrying a `ready` event; the channel
+ * then connects at once.
  *
  * After a restart the channel says hello again as soon as the kernel
  * connection is back (`connectionStatusChanged`), not when the kernel reports
@@ -45,8 +48,8 @@ import {
   requestEnvelope
 } from './protocol';
 
-/** What the panel runs to load jupyter_llm in a kernel: what a user would type. */
-export const LOAD_CODE = '%load_ext jupyter_llm';
+/** What the channel says while the kernel has no `jupyter_llm` comm target. */
+export const NOT_LOADED_MESSAGE = "Run %load_ext jupyter_llm in this notebook's kernel to connect.";
 
 /** How long before the channel asks a kernel that has not answered `hello` whether it holds the comm (ms). */
 const HELLO_TIMEOUT = 30_000;
@@ -153,28 +156,6 @@ export class KernelChannel implements IDisposable {
       return;
     }
     this._armHelloTimer();
-  }
-
-  /** Run `%load_ext jupyter_llm` in the kernel, then connect. */
-  async load(): Promise<void> {
-    const future = this.kernel.requestExecute(
-      { code: LOAD_CODE, silent: false, store_history: false },
-      true
-    );
-    let failure = '';
-    future.onIOPub = msg => {
-      if (KernelMessage.isErrorMsg(msg)) {
-        failure = `${msg.content.ename}: ${msg.content.evalue}`;
-      }
-    };
-    const reply = await future.done;
-    if (reply.content.status !== 'ok' || failure) {
-      const message = `Loading jupyter_llm in the kernel failed (${failure || reply.content.status}). Expected jupyter_llm to be installed in the kernel's environment.`;
-      this._setState('not-loaded', message);
-      throw new ChannelError('load_failed', message);
-    }
-    this.connect();
-    await this.ready();
   }
 
   /**
@@ -326,10 +307,7 @@ export class KernelChannel implements IDisposable {
     window.clearTimeout(this._helloTimer);
     this._failPending('closed', 'The kernel closed the jupyter_llm channel.');
     if (this._state === 'connecting' || this._state === 'ready') {
-      this._setState(
-        'not-loaded',
-        'jupyter_llm is not loaded in this kernel. Run %load_ext jupyter_llm, or load it from here.'
-      );
+      this._setState('not-loaded', NOT_LOADED_MESSAGE);
       this._hello.reject(new ChannelError('not_loaded', this._message));
     }
   }
@@ -409,10 +387,7 @@ export class KernelChannel implements IDisposable {
       return;
     }
     this._closeComm();
-    this._setState(
-      'not-loaded',
-      'The kernel did not answer. Expected an IPython kernel with jupyter_llm installed.'
-    );
+    this._setState('not-loaded', NOT_LOADED_MESSAGE);
     this._hello.reject(new ChannelError('not_loaded', this._message));
   }
 

@@ -16,8 +16,10 @@ import {
   IInlineCompletionProvider
 } from '@jupyterlab/completer';
 
-import { ChannelRegistry } from './channel';
+import { ChannelRegistry, KernelChannel } from './channel';
 import { DraftModel } from './draft';
+import { chooseModel } from './models';
+import { IModelInfo } from './protocol';
 import { EditorTargets } from './targets';
 
 const EMPTY: IInlineCompletionList = { items: [] };
@@ -73,8 +75,7 @@ export class KernelInlineCompleter implements IInlineCompletionProvider {
       const reply = await channel.request(
         'complete',
         {
-          model: model.name,
-          source: model.source,
+          model: model.key,
           text: before,
           max_tokens: this._draft.settings.completionTokens
         },
@@ -93,14 +94,12 @@ export class KernelInlineCompleter implements IInlineCompletionProvider {
     }
   }
 
-  /** The model of the drafting panel when it drafts with this kernel, else the first. */
-  private async _model(channel: ReturnType<ChannelRegistry['get']>) {
+  /** The model of the drafting panel when it drafts with this kernel, else `chooseModel`'s. */
+  private async _model(channel: KernelChannel): Promise<IModelInfo | null> {
     if (this._draft.channel === channel && this._draft.model) {
       return this._draft.model;
     }
-    const { models } = await channel.request('list_models', {});
-    const preferred = models.find(m => m.name === this._draft.settings.model);
-    return preferred ?? models[0] ?? null;
+    return chooseModel(await channel.request('list_models', {}), this._draft.settings.model);
   }
 
   private _abort: AbortController | null = null;

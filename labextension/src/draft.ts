@@ -6,7 +6,8 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ChannelError, ChannelRegistry, ChannelState, KernelChannel } from './channel';
-import { IDecoding, IModelInfo } from './protocol';
+import { chooseModel } from './models';
+import { IDecoding, IModelInfo, IModelListing, LIMITS } from './protocol';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 
 export type DraftStatus = 'idle' | 'generating' | 'done' | 'stopped' | 'error';
@@ -23,21 +24,14 @@ export interface IDraftSettings {
 
 export const DEFAULT_SETTINGS: IDraftSettings = {
   model: '',
-  maxTokens: 200,
+  maxTokens: LIMITS.generate.max_tokens_default,
   temperature: 0.8,
   topP: null,
   inlineCompletion: true,
-  completionTokens: 24
+  completionTokens: LIMITS.complete.max_tokens_default
 };
 
-/** A model as the picker shows it; `key` tells models of the same name apart. */
-export interface IModelChoice extends IModelInfo {
-  key: string;
-}
-
-export function modelKey(m: IModelInfo): string {
-  return `${m.source}:${m.name}`;
-}
+const EMPTY_LISTING: IModelListing = { models: [], default: null };
 
 export class DraftModel {
   constructor(private _channels: ChannelRegistry) {}
@@ -65,7 +59,7 @@ export class DraftModel {
     this._channel?.stateChanged.disconnect(this._onChannel, this);
     this._channel?.kernel.iopubMessage.disconnect(this._onIOPub, this);
     this._channel = channel;
-    this._models = [];
+    this._listing = EMPTY_LISTING;
     channel?.stateChanged.connect(this._onChannel, this);
     channel?.kernel.iopubMessage.connect(this._onIOPub, this);
     this._changed.emit();
@@ -74,32 +68,10 @@ export class DraftModel {
     }
   }
 
-  async load(): Promise<void> {
-    const channel = this._channel;
-    if (!channel) {
-      return;
-    }
-    this._error = '';
-    this._loading = true;
-    this._changed.emit();
-    try {
-      await channel.load();
-    } catch (e) {
-      this._error = errorMessage(e);
-    } finally {
-      this._loading = false;
-      this._changed.emit();
-    }
-  }
-
-  get loading(): boolean {
-    return this._loading;
-  }
-
   // === Models ===
 
-  get models(): IModelChoice[] {
-    return this._models;
+  get models(): IModelInfo[] {
+    return this._listing.models;
   }
 
   get modelKey(): string {
@@ -111,9 +83,9 @@ export class DraftModel {
     this._changed.emit();
   }
 
-  /** The model chosen in the picker (or the first one). */
-  get model(): IModelChoice | null {
-    return this._models.find(m => m.key === this._modelKey) ?? this._models[0] ?? null;
+  /** The model chosen in the picker, else the settings' model, else the kernel's default (`chooseModel`). */
+  get model(): IModelInfo | null {
+    return chooseModel(this._listing, this._modelKey || this.settings.model);
   }
 
   async refreshModels(): Promise<void> {
@@ -122,15 +94,12 @@ export class DraftModel {
       return;
     }
     try {
-      const { models } = await channel.request('list_models', {});
+      const listing = await channel.request('list_models', {});
       if (channel !== this._channel) {
         return;
       }
-      this._models = models.map(m => ({ ...m, key: modelKey(m) }));
-      if (!this._models.some(m => m.key === this._modelKey)) {
-        const preferred = this._models.find(m => m.name === this.settings.model);
-        this._modelKey = (preferred ?? this._models[0])?.key ?? '';
-      }
+      this._listing = listing;
+      this._modelKey = chooseModel(listing, this._modelKey || this.settings.model)?.key ?? '';
     } catch (e) {
       this._error = errorMessage(e);
     }
@@ -207,7 +176,7 @@ export class DraftModel {
     try {
       const reply = await channel.request(
         'generate',
-        { model: model.name, source: model.source, prompt, ...this.decoding },
+        { model: model.key, prompt, ...this.decoding },
         {
           signal: abort.signal,
           onEvent: (name, payload) => {
@@ -262,7 +231,7 @@ export class DraftModel {
       this._error = '';
       void this.refreshModels();
     } else {
-      this._models = [];
+      this._listing = EMPTY_LISTING;
     }
     this._changed.emit();
   }
@@ -290,9 +259,8 @@ export class DraftModel {
   private _chunk = new Signal<this, string>(this);
   private _elapsed = 0;
   private _error = '';
-  private _loading = false;
   private _modelKey = '';
-  private _models: IModelChoice[] = [];
+  private _listing: IModelListing = EMPTY_LISTING;
   private _refreshTimer = 0;
   private _status: DraftStatus = 'idle';
   private _text = '';

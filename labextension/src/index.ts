@@ -28,13 +28,18 @@ import { ChannelRegistry } from './channel';
 import { CommandIDs, PALETTE_CATEGORY } from './commands';
 import { KernelInlineCompleter } from './completer';
 import { DEFAULT_SETTINGS, DraftModel, IDraftSettings, errorMessage } from './draft';
+import { chooseModel } from './models';
 import { DraftPanel, draftIcon } from './panel';
+import { LIMITS } from './protocol';
 import { EditorTargets, selectedText } from './targets';
 
 const PLUGIN_ID = '@jupyter-llm/labextension:plugin';
 
-/** The longest text "Show attention for selection" sends (characters). */
-const ATTENTION_CHARS = 400;
+/**
+ * The longest text "Show attention for selection" sends (characters): the
+ * kernel's limit in tokens, since a token is at least one character.
+ */
+const ATTENTION_CHARS = LIMITS.attention.max_tokens;
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -162,19 +167,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
           }
           const channel = channels.get(kernel);
           await channel.ready();
-          let model = draft.channel === channel ? draft.model : null;
-          if (!model) {
-            const { models } = await channel.request('list_models', {});
-            model = models.map(m => ({ ...m, key: `${m.source}:${m.name}` }))[0] ?? null;
-          }
+          const model =
+            (draft.channel === channel ? draft.model : null) ??
+            chooseModel(await channel.request('list_models', {}), draft.settings.model);
           if (!model) {
             throw new Error('There is no model in this kernel yet.');
           }
-          const reply = await channel.request('attention', {
-            model: model.name,
-            source: model.source,
-            text
-          });
+          const reply = await channel.request('attention', { model: model.key, text });
           view.setData(reply.attention);
         } catch (e) {
           view.showError(errorMessage(e));

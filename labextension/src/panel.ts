@@ -10,10 +10,15 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { DraftModel, IDraftSettings } from './draft';
+import { LIMITS } from './protocol';
 import { EditorTargets, InsertMode, contextBeforeCursor, insertText } from './targets';
 
 /** How much text before the cursor "Continue from cursor" sends (characters). */
 const CONTINUE_CHARS = 4000;
+
+/** The range of "Max tokens": the kernel's limits of a `generate` request (at least 1). */
+const MAX_TOKENS_LOW = Math.max(1, LIMITS.generate.max_tokens_low);
+const MAX_TOKENS_HIGH = LIMITS.generate.max_tokens_high;
 
 export const draftIcon = new LabIcon({
   name: 'jupyter-llm:draft',
@@ -121,8 +126,6 @@ export class DraftPanel extends Widget {
     root.appendChild(this._kernelRow);
 
     this._loadBox.appendChild(this._loadMessage);
-    this._load.addEventListener('click', () => void this.model.load());
-    this._loadBox.appendChild(this._load);
     root.appendChild(this._loadBox);
 
     const modelRow = div('jp-LLMDraft-row jp-LLMDraft-modelRow');
@@ -133,7 +136,7 @@ export class DraftPanel extends Widget {
     root.appendChild(modelRow);
 
     const controls = div('jp-LLMDraft-controls');
-    number(this._maxTokens, 1, 4000, 1);
+    number(this._maxTokens, MAX_TOKENS_LOW, MAX_TOKENS_HIGH, 1);
     number(this._temperature, 0.05, 5, 0.05);
     number(this._topP, 0.01, 1, 0.05);
     number(this._seed, 0, 2 ** 31 - 1, 1);
@@ -187,8 +190,8 @@ export class DraftPanel extends Widget {
     const topP = this._topP.value === '' ? null : this._topP.valueAsNumber;
     const seed = this._seed.value === '' ? null : this._seed.valueAsNumber;
     const problems: string[] = [];
-    if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 4000) {
-      problems.push('Max tokens: expected an integer from 1 to 4000.');
+    if (!Number.isInteger(maxTokens) || maxTokens < MAX_TOKENS_LOW || maxTokens > MAX_TOKENS_HIGH) {
+      problems.push(`Max tokens: expected an integer from ${MAX_TOKENS_LOW} to ${MAX_TOKENS_HIGH}.`);
     }
     if (!(temperature > 0)) {
       problems.push('Temperature: expected a number above 0.');
@@ -261,18 +264,15 @@ export class DraftPanel extends Widget {
       );
     }
 
-    // Loading jupyter_llm where it is missing.
+    // Where jupyter_llm is missing: one line saying what to run (the channel connects by itself after).
     const notLoaded = state === 'not-loaded' || state === 'incompatible';
     this._loadBox.hidden = !notLoaded;
     this._loadMessage.textContent = channel?.message ?? '';
-    this._load.hidden = state !== 'not-loaded';
-    this._load.disabled = m.loading;
-    this._load.textContent = m.loading ? 'Loading jupyter_llm…' : 'Load jupyter_llm in this kernel';
 
     // Models.
     replaceOptions(
       this._model,
-      m.models.map(x => [x.key, `${x.name} (${sourceLabel(x.source)})`]),
+      m.models.map(x => [x.key, x.label]),
       m.model?.key ?? '',
       state === 'ready' ? 'No model yet' : '—'
     );
@@ -340,7 +340,6 @@ export class DraftPanel extends Widget {
   private _kernelPicker = select('jp-LLMDraft-kernelPicker');
   private _loadBox = div('jp-LLMDraft-loadBox');
   private _loadMessage = text('p', 'jp-LLMDraft-loadMessage', '');
-  private _load = button('jp-LLMDraft-load jp-mod-accept', 'Load jupyter_llm in this kernel');
   private _model = select('jp-LLMDraft-model');
   private _refresh = button('jp-LLMDraft-refresh', '↻', 'List the models of the kernel again');
   private _maxTokens = input('jp-LLMDraft-maxTokens');
@@ -452,8 +451,4 @@ function replaceOptions(
     }
   }
   node.value = chosen;
-}
-
-function sourceLabel(source: string): string {
-  return source === 'namespace' ? 'variable' : source === 'store' ? 'saved' : source;
 }

@@ -1,11 +1,12 @@
 /**
  * The messages of the kernel channel: one envelope, a fixed set of requests.
  *
- * The TypeScript half of `jupyter_llm/kernel/protocol.py`. `PROTOCOL` below is
- * plain JSON and must equal `SPEC` there: `tests/test_kernel_protocol.py` reads
- * both and compares them. A field type is `string`, `integer`, `number`,
- * `boolean`, `object`, `array` or `null`, or several joined by `|`; a trailing
- * `?` marks an optional field. See docs/protocol.md.
+ * The protocol itself (`PROTOCOL`, the payload interfaces) is generated from
+ * `jupyter_llm/kernel/protocol.json` into `protocolSpec.ts` by
+ * `scripts/gen_protocol_ts.py`: change the JSON, not the TypeScript. A field
+ * type is `string`, `integer`, `number`, `boolean`, `object`, `array` or
+ * `null`, `array<T>` (T a base type or a shape), or several joined by `|`; a
+ * trailing `?` marks an optional field. See docs/protocol.md.
  *
  * Everything the kernel sends is checked here before use (`parseEnvelope`,
  * `checkFields`): the kernel is another process, and its text is data.
@@ -13,254 +14,51 @@
 
 import { JSONObject } from '@lumino/coreutils';
 
-// <protocol-spec> (JSON; keep in step with SPEC in jupyter_llm/kernel/protocol.py)
-// prettier-ignore
-export const PROTOCOL = {
-  "version": 1,
-  "target": "jupyter_llm",
-  "kinds": [
-    "request",
-    "response",
-    "event",
-    "error"
-  ],
-  "requests": {
-    "hello": {
-      "payload": {
-        "client": "string?",
-        "protocol": "integer?"
-      },
-      "events": [],
-      "response": {
-        "protocol": "integer",
-        "version": "string",
-        "requests": "array"
-      }
-    },
-    "list_models": {
-      "payload": {},
-      "events": [],
-      "response": {
-        "models": "array"
-      }
-    },
-    "generate": {
-      "payload": {
-        "model": "string",
-        "source": "string|null?",
-        "prompt": "string",
-        "max_tokens": "integer?",
-        "temperature": "number?",
-        "top_k": "integer|null?",
-        "top_p": "number|null?",
-        "repetition_penalty": "number?",
-        "stop": "array|null?",
-        "seed": "integer|null?"
-      },
-      "events": [
-        "chunk"
-      ],
-      "response": {
-        "text": "string",
-        "cancelled": "boolean",
-        "model": "string",
-        "warnings": "array"
-      }
-    },
-    "attention": {
-      "payload": {
-        "model": "string",
-        "source": "string|null?",
-        "text": "string"
-      },
-      "events": [],
-      "response": {
-        "attention": "object"
-      }
-    },
-    "complete": {
-      "payload": {
-        "model": "string",
-        "source": "string|null?",
-        "text": "string",
-        "max_tokens": "integer?",
-        "temperature": "number?",
-        "seed": "integer|null?"
-      },
-      "events": [],
-      "response": {
-        "text": "string",
-        "cancelled": "boolean"
-      }
-    },
-    "assistant": {
-      "payload": {
-        "action": "string?",
-        "text": "string?",
-        "yes": "boolean?",
-        "intent": "string|null?",
-        "example": "string?",
-        "attached": "string|null?",
-        "model": "string|null?"
-      },
-      "events": [],
-      "response": {
-        "reply": "object"
-      }
-    },
-    "cancel": {
-      "payload": {
-        "id": "string"
-      },
-      "events": [],
-      "response": {
-        "cancelled": "boolean"
-      }
-    }
-  },
-  "events": {
-    "chunk": {
-      "text": "string"
-    },
-    "ready": {
-      "protocol": "integer",
-      "version": "string"
-    }
-  },
-  "shapes": {
-    "model_info": {
-      "name": "string",
-      "source": "string",
-      "parameters": "integer|null",
-      "tokenizer": "string|null",
-      "val_loss": "number|null",
-      "created": "string|null"
-    }
-  },
-  "errors": {
-    "payload": {
-      "code": "string",
-      "message": "string"
-    },
-    "codes": [
-      "invalid_message",
-      "unknown_request",
-      "invalid_argument",
-      "model_not_found",
-      "model_error",
-      "not_implemented",
-      "internal_error"
-    ]
-  },
-  "model_sources": [
-    "namespace",
-    "store",
-    "bundled"
-  ]
-} as const;
-// </protocol-spec>
+import { IEnvelope, IModelInfo, IRequestPayloads, IResponsePayloads, PROTOCOL } from './protocolSpec';
+
+export {
+  IEnvelope,
+  IErrorPayload,
+  IEventPayloads,
+  IModelInfo,
+  IRequestPayloads,
+  IResponsePayloads,
+  PROTOCOL
+} from './protocolSpec';
 
 export const PROTOCOL_VERSION = PROTOCOL.version;
 export const COMM_TARGET = PROTOCOL.target;
+/** The limits of the requests (generation limits: the options table's). */
+export const LIMITS = PROTOCOL.limits;
 
 export type Kind = (typeof PROTOCOL.kinds)[number];
 export type RequestName = keyof typeof PROTOCOL.requests;
 export type EventName = keyof typeof PROTOCOL.events;
 export type ErrorCode = (typeof PROTOCOL.errors.codes)[number];
-export type ModelSource = (typeof PROTOCOL.model_sources)[number];
+export type ModelOrigin = (typeof PROTOCOL.model_origins)[number];
 
-/** One message of the channel. */
-export interface IEnvelope {
-  v: number;
-  id: string;
-  kind: Kind;
-  name: string;
-  payload: JSONObject;
-}
+/** The decoding options of a `generate` request. */
+export type IDecoding = Omit<IRequestPayloads['generate'], 'model' | 'source' | 'prompt'>;
 
-// === Payloads ===
+/** A `list_models` answer. */
+export type IModelListing = IResponsePayloads['list_models'];
 
-export interface IModelInfo {
-  name: string;
-  source: ModelSource;
-  parameters: number | null;
-  tokenizer: string | null;
-  val_loss: number | null;
-  created: string | null;
-}
-
-export interface IModelRef {
-  model: string;
-  source?: ModelSource | null;
-}
-
-export interface IDecoding {
-  max_tokens?: number;
-  temperature?: number;
-  top_k?: number | null;
-  top_p?: number | null;
-  repetition_penalty?: number;
-  stop?: string[] | null;
-  seed?: number | null;
-}
-
-/** What each request sends. */
-export interface IRequestPayloads {
-  hello: { client?: string; protocol?: number };
-  list_models: Record<string, never>;
-  generate: IModelRef & IDecoding & { prompt: string };
-  attention: IModelRef & { text: string };
-  complete: IModelRef & {
-    text: string;
-    max_tokens?: number;
-    temperature?: number;
-    /** The same seed gives the same completion (default: a fresh one each time). */
-    seed?: number | null;
-  };
-  assistant: {
-    action?: 'ask' | 'undo' | 'teach' | 'explain' | 'help' | 'intents';
-    text?: string;
-    yes?: boolean;
-    intent?: string | null;
-    example?: string;
-    attached?: string | null;
-    model?: string | null;
-  };
-  cancel: { id: string };
-}
-
-/** What each request gets back. */
-export interface IResponsePayloads {
-  hello: { protocol: number; version: string; requests: string[] };
-  list_models: { models: IModelInfo[] };
-  generate: {
-    text: string;
-    cancelled: boolean;
-    model: string;
-    warnings: string[];
-  };
-  attention: { attention: JSONObject };
-  complete: { text: string; cancelled: boolean };
-  assistant: { reply: JSONObject };
-  cancel: { cancelled: boolean };
-}
-
-export interface IEventPayloads {
-  chunk: { text: string };
-  ready: { protocol: number; version: string };
-}
-
-export interface IErrorPayload {
-  code: string;
-  message: string;
-}
+export type { IModelInfo as ModelInfo };
 
 // === Validation ===
 
-const MAX_ID_LENGTH = 128;
+const MAX_ID_LENGTH = LIMITS.max_id_length;
+const SHAPES: Readonly<Record<string, Readonly<Record<string, string>>>> = PROTOCOL.shapes;
 
 /** Whether `value` (decoded JSON) has the protocol type `type`. */
 export function isType(value: unknown, type: string): boolean {
+  if (type.startsWith('array<') && type.endsWith('>')) {
+    const item = type.slice('array<'.length, -1);
+    return Array.isArray(value) && value.every(v => isType(v, item));
+  }
+  if (type in SHAPES) {
+    return checkFields(value, SHAPES[type]) === null;
+  }
   switch (type) {
     case 'string':
       return typeof value === 'string';
@@ -331,7 +129,7 @@ export function parseEnvelope(data: unknown): IEnvelope | null {
   ) {
     return null;
   }
-  return { v, id, kind: kind as Kind, name, payload };
+  return { v, id, kind, name, payload };
 }
 
 /** Null when `payload` is a valid response to `name`, else what is wrong. */
@@ -340,14 +138,10 @@ export function checkResponse(name: RequestName, payload: unknown): string | nul
   if (problem || name !== 'list_models') {
     return problem;
   }
-  const models = (payload as JSONObject).models as unknown[];
+  const models = (payload as JSONObject).models as unknown as IModelInfo[];
   for (const model of models) {
-    const bad = checkFields(model, PROTOCOL.shapes.model_info);
-    if (bad) {
-      return `A model of the list: ${bad}`;
-    }
-    if (!(PROTOCOL.model_sources as readonly string[]).includes((model as any).source)) {
-      return 'A model of the list has an unknown source.';
+    if (!(PROTOCOL.model_origins as readonly string[]).includes(model.origin)) {
+      return 'A model of the list has an unknown origin.';
     }
   }
   return null;

@@ -109,7 +109,7 @@ def open_panel(page):
     assert status.get_attribute("data-state") == "ready", page.locator(PANEL).inner_text()
     page.wait_for_function(
         "() => [...document.querySelectorAll('#jupyter-llm-draft .jp-LLMDraft-model option')]"
-        ".some(o => o.value === 'store:ui_tiny')"
+        ".some(o => o.value === 'saved:ui_tiny')"
     )
 
 
@@ -184,8 +184,10 @@ def test_drafting_panel_lists_models_streams_stops_and_inserts(ui, screenshot):
     open_panel(ui)
     panel = ui.locator(PANEL)
     options = panel.locator(".jp-LLMDraft-model option").evaluate_all("os => os.map(o => o.value)")
-    assert {"store:ui_tiny", "namespace:lm", "namespace:evil", "namespace:best"} <= set(options)
-    panel.locator(".jp-LLMDraft-model").select_option("namespace:best")
+    assert {"saved:ui_tiny", "variable:lm", "variable:evil", "variable:best"} <= set(options)
+    labels = panel.locator(".jp-LLMDraft-model option").evaluate_all("os => os.map(o => o.textContent)")
+    assert "ui_tiny — saved" in labels and "lm — variable" in labels  # the kernel's labels
+    panel.locator(".jp-LLMDraft-model").select_option("variable:best")
 
     # A long generation: text streams in, then Stop ends it early.
     panel.locator(".jp-LLMDraft-maxTokens").fill("4000")
@@ -371,7 +373,7 @@ def test_markup_from_the_model_shows_as_literal_text(ui):
     assert view.locator("script, img").count() == 0
 
     panel = ui.locator(PANEL)
-    panel.locator(".jp-LLMDraft-model").select_option("namespace:evil")
+    panel.locator(".jp-LLMDraft-model").select_option("variable:evil")
     panel.locator(".jp-LLMDraft-prompt").fill("<b>prompt</b>")
     panel.locator(".jp-LLMDraft-generate").click()
     ui.wait_for_selector(f"{PANEL} .jp-LLMDraft-output[data-status='done']")
@@ -379,30 +381,51 @@ def test_markup_from_the_model_shows_as_literal_text(ui):
     assert panel.locator("script, img, b").count() == 0
     assert ui.locator("#jupyter-llm-draft script, .jp-LLMAttention script, .jp-LLMAttention img").count() == 0
     assert ui.dialogs == []
-    panel.locator(".jp-LLMDraft-model").select_option("namespace:best")
+    panel.locator(".jp-LLMDraft-model").select_option("variable:best")
 
 
 # === Kernel restart ===
 
-def test_the_panel_survives_a_kernel_restart_and_offers_to_load_jupyter_llm(ui):
+def test_the_panel_survives_a_kernel_restart_and_connects_when_the_user_loads_jupyter_llm(ui):
     """After a restart the panel says hello to the new kernel as soon as the connection is back.
 
     (It used to wait for an "idle" status, which JupyterLab does not report for a
     restarted kernel that has run nothing yet: the panel stayed "restarting".)
-    Then it finds jupyter_llm not loaded, and its button runs ``%load_ext jupyter_llm``.
+    Then it finds jupyter_llm not loaded and says, in one line, what to run; it
+    sends no code itself. The user runs ``%load_ext jupyter_llm`` in a cell and
+    the panel connects by itself (the kernel announces the channel).
     """
     open_panel(ui)
     panel = ui.locator(PANEL)
-    ui.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
+    ui.evaluate("""() => {
+        const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+        window.executedByFrontEnd = [];
+        kernel.anyMessage.connect((_, m) => {
+            if (m.direction === 'send' && m.msg.header.msg_type === 'execute_request') {
+                window.executedByFrontEnd.push(m.msg.content.code);
+            }
+        });
+        kernel.restart();
+    }""")
     ui.wait_for_selector(f"{PANEL} .jp-LLMDraft-status[data-state='not-loaded']", timeout=90_000)
-    load = panel.locator(".jp-LLMDraft-load")
-    load.wait_for()
-    assert "not loaded" in panel.locator(".jp-LLMDraft-loadBox").inner_text()
-    load.click()
+    box = panel.locator(".jp-LLMDraft-loadBox")
+    box.wait_for()
+    assert box.inner_text().strip() == "Run %load_ext jupyter_llm in this notebook's kernel to connect."
+    assert panel.locator(".jp-LLMDraft-load").count() == 0  # no button that runs code
+    assert ui.evaluate("() => window.executedByFrontEnd") == []
+
+    # The user runs the notebook's %load_ext cell.
+    index = ui.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets
+        .findIndex(c => c.model.sharedModel.getSource() === '%load_ext jupyter_llm')""")
+    assert index >= 0
+    select_cell(ui, index)
+    command(ui, "notebook:run-cell")
     ui.wait_for_selector(f"{PANEL} .jp-LLMDraft-status[data-state='ready']", timeout=90_000)
+    assert box.is_hidden()
     ui.wait_for_function(
         "() => [...document.querySelectorAll('#jupyter-llm-draft .jp-LLMDraft-model option')]"
-        ".some(o => o.value === 'store:ui_tiny')"
+        ".some(o => o.value === 'saved:ui_tiny')"
     )
+    assert ui.evaluate("() => window.executedByFrontEnd") == ["%load_ext jupyter_llm"]  # the cell, nothing else
     assert ui.dialogs == []
     assert ui.problems == []

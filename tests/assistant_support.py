@@ -66,10 +66,12 @@ def ip(shell, assistant_models, clock, jl_home):
     """The shell with %assistant registered on an assistant using the session's models."""
     from IPython.core.displaypub import CapturingDisplayPublisher
 
-    from jupyter_llm.assistant import Assistant, register_magics, unregister_magics
+    from jupyter_llm.assistant import Assistant
+    from jupyter_llm.extension import load_ipython_extension, unload_ipython_extension
 
     before = set(shell.user_ns)
-    magics = register_magics(shell)
+    load_ipython_extension(shell)
+    magics = shell.magics_manager.registry["AssistantMagics"]
     nlu, mood = assistant_models
     magics.set_assistant(Assistant(namespace=lambda: shell.user_ns, nlu=nlu, mood=mood, now=clock,
                                    threshold=magics.settings.threshold))
@@ -77,7 +79,7 @@ def ip(shell, assistant_models, clock, jl_home):
     old, shell.display_pub = shell.display_pub, publisher
     yield shell
     shell.display_pub = old
-    unregister_magics(shell)
+    unload_ipython_extension(shell)
     for name in set(shell.user_ns) - before:
         del shell.user_ns[name]
 

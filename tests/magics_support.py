@@ -15,7 +15,7 @@ from IPython.core.displaypub import CapturingDisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
-import jupyter_llm.magics as magics_pkg
+from jupyter_llm.shell import state_of
 
 
 @pytest.fixture(scope="session")
@@ -56,11 +56,14 @@ def ip(shell, jl_home, monkeypatch, tmp_path):
 
 def settings(shell) -> Any:
     """The ``JupyterLLM`` configurable of the loaded extension."""
-    return magics_pkg._LOADED[id(shell)].config
+    return state_of(shell).config
 
 
 def session(shell) -> Any:
-    return magics_pkg._LOADED[id(shell)].session
+    """The magics' view of the shell's model resolver."""
+    from jupyter_llm.magics.models import ModelSession
+
+    return ModelSession(state_of(shell))
 
 
 def published(shell) -> list[dict[str, Any]]:

@@ -226,10 +226,10 @@ def test_explain_shows_attention_without_acting(ip):
 
 
 def test_teach_adds_an_example_that_is_understood_as_taught(ip, assistant_models, clock):
-    from jupyter_llm.assistant.magics import REGISTERED
+    from jupyter_llm.shell import state_of
 
     _, mood = assistant_models
-    REGISTERED[id(ip)].set_assistant(Assistant(namespace=lambda: ip.user_ns, mood=mood, now=clock))
+    state_of(ip).assistant = Assistant(namespace=lambda: ip.user_ns, mood=mood, now=clock)
     r = say(ip, '--teach add_todo "stick [oat milk](task) on the shopping pile"')
     assert (r.status, r.data["intent"], r.data["learned"]) == ("done", "add_todo", True)
     assert (r.intent, r.slots) == ("add_todo", {"task": "oat milk"})  # checked right after, slots included
@@ -254,22 +254,24 @@ def test_usage_errors_are_one_sentence(ip):
     assert r.intent == "list_notes" and r.data["notes"] == []  # nothing was stored
 
 
-def test_registering_twice_leaves_one_set_of_magics(shell):
-    from jupyter_llm.assistant import register_magics, unregister_magics
-    from jupyter_llm.assistant.magics import REGISTERED
+def test_loading_twice_leaves_one_set_of_magics_and_one_state(shell):
+    from jupyter_llm.shell import state_of
 
     before = {kind: dict(table) for kind, table in shell.magics_manager.magics.items()}
-    m1 = register_magics(shell)
-    assert register_magics(shell) is m1
-    assert REGISTERED[id(shell)] is m1
+    shell.run_line_magic("load_ext", "jupyter_llm")
+    state = state_of(shell)
+    shell.run_line_magic("reload_ext", "jupyter_llm")
+    shell.run_line_magic("load_ext", "jupyter_llm")
+    state = state_of(shell)
+    m1 = shell.magics_manager.magics["line"]["assistant"].__self__
     for kind in ("line", "cell"):
         added = set(shell.magics_manager.magics[kind]) - set(before[kind])
-        assert added <= {"assistant"} and shell.magics_manager.magics[kind]["assistant"].__self__ is m1
-    assert shell.magics_manager.registry[type(m1).__name__] is m1
+        assert added <= {"assistant", "generate", "llm"} and shell.magics_manager.magics[kind]["assistant"].__self__ is m1
+    assert m1.state is state and m1.settings is state.assistant_config
     assert [c for c in shell.configurables if type(c) is type(m1.settings)] == [m1.settings]  # one settings object
-    unregister_magics(shell)
+    shell.run_line_magic("unload_ext", "jupyter_llm")
     assert "assistant" not in shell.magics_manager.magics["line"]
-    assert "assistant" not in shell.magics_manager.magics["cell"] and id(shell) not in REGISTERED
+    assert "assistant" not in shell.magics_manager.magics["cell"] and state_of(shell) is None
     assert m1.settings not in shell.configurables
 
 
@@ -278,7 +280,7 @@ def test_registering_imports_nothing_heavy():
     import sys
 
     code = ("import sys; from IPython.core.interactiveshell import InteractiveShell; "
-            "from jupyter_llm.assistant import register_magics; register_magics(InteractiveShell.instance()); "
+            "InteractiveShell.instance().run_line_magic('load_ext', 'jupyter_llm'); "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', 'numpy', 'ipywidgets', 'pandas'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

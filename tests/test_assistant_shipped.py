@@ -90,16 +90,16 @@ def test_a_fresh_home_answers_at_once_without_training(no_training, jl_home):
 
 
 def test_the_magic_of_a_fresh_shell_answers_without_training(no_training, shell):  # noqa: F811
-    from jupyter_llm.assistant import register_magics, unregister_magics
+    from jupyter_llm.extension import load_ipython_extension, unload_ipython_extension
 
-    register_magics(shell)
+    load_ipython_extension(shell)
     try:
         r = say(shell, "add buy milk to my list of things to do")
         assert (r.intent, r.slots) == ("add_todo", {"task": "buy milk"})
         r = say(shell, "今天心情非常好")
         assert r.intent == "log_mood"
     finally:
-        unregister_magics(shell)
+        unload_ipython_extension(shell)
 
 
 def test_teaching_fine_tunes_the_shipped_model_and_undo_returns_to_it(no_training, jl_home):

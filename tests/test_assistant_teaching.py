@@ -49,10 +49,10 @@ def fresh_models(monkeypatch):
 
 
 def use_assistant(shell, mood, clock, **training) -> Assistant:  # noqa: F811
-    from jupyter_llm.assistant.magics import REGISTERED
+    from jupyter_llm.shell import state_of
 
     a = Assistant(namespace=lambda: shell.user_ns, mood=mood, now=clock, training=training)
-    REGISTERED[id(shell)].set_assistant(a)
+    state_of(shell).assistant = a
     return a
 
 

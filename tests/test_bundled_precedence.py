@@ -65,7 +65,7 @@ def test_magics_use_the_bundled_model_unless_configured(ip, two_shakespeares, ti
     assert session(ip).resolve("shakespeare").origin == "bundled"
     run(ip, "%config JupyterLLM.prefer_user_models = True")
     chosen = session(ip).resolve("shakespeare")
-    assert chosen.origin == "store"
+    assert chosen.origin == "saved"
     np.testing.assert_allclose(_weights(chosen.model), 0.5 * _weights(tiny_lm))
     run(ip, "%llm load shakespeare -o mine")
     np.testing.assert_allclose(_weights(ip.user_ns["mine"]), 0.5 * _weights(tiny_lm))

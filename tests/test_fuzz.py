@@ -491,12 +491,14 @@ from assistant_support import Clock, assistant_models  # noqa: E402,F401
 def assistant_shell(shell, assistant_models, tmp_path_factory):
     from IPython.core.displaypub import CapturingDisplayPublisher
 
-    from jupyter_llm.assistant import Assistant, register_magics, unregister_magics
+    from jupyter_llm.assistant import Assistant
+    from jupyter_llm.extension import load_ipython_extension, unload_ipython_extension
 
     home = tmp_path_factory.mktemp("fuzz_assistant_home")
     old = os.environ.get("JUPYTER_LLM_HOME")
     os.environ["JUPYTER_LLM_HOME"] = str(home)
-    magics = register_magics(shell)
+    load_ipython_extension(shell)
+    magics = shell.magics_manager.registry["AssistantMagics"]
     nlu, mood = assistant_models
     magics.set_assistant(Assistant(namespace=lambda: shell.user_ns, nlu=nlu, mood=mood, now=Clock(),
                                    threshold=magics.settings.threshold))
@@ -505,7 +507,7 @@ def assistant_shell(shell, assistant_models, tmp_path_factory):
         yield shell, home
     finally:
         shell.display_pub = old_pub
-        unregister_magics(shell)
+        unload_ipython_extension(shell)
         if old is None:
             os.environ.pop("JUPYTER_LLM_HOME", None)
         else:

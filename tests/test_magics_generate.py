@@ -205,7 +205,7 @@ def test_default_model_from_config_and_use(ip, saved):
     run(ip, "%config JupyterLLM.default_model = 'tiny'")
     assert run(ip, f"%%generate -n 5 --seed 0\n{PROMPT}").error_in_exec is None
     meta = provenance_of(outputs(ip)[-1])
-    assert meta["model"] == "tiny" and meta["origin"] == "store"
+    assert meta["model"] == "tiny" and meta["origin"] == "saved"
     assert meta["fingerprint"] == saved.fingerprint
 
 
@@ -231,11 +231,12 @@ def test_a_default_model_that_is_gone(ip, saved):
 
 
 def test_store_models_are_loaded_once(ip, saved, monkeypatch):
-    import jupyter_llm.store
+    from jupyter_llm.model.language_model import LanguageModel
 
     loads = []
-    real_load = jupyter_llm.store.load
-    monkeypatch.setattr(jupyter_llm.store, "load", lambda p: loads.append(p) or real_load(p))
+    real_load = LanguageModel.load.__func__
+    monkeypatch.setattr(LanguageModel, "load", classmethod(lambda cls, p, prefer="bundled": loads.append(p)
+                                                           or real_load(cls, p, prefer)))
     for _ in range(3):
         run(ip, f"%%generate -m tiny -n 3\n{PROMPT}")
     assert len(loads) == 1
@@ -245,7 +246,7 @@ def test_model_given_as_a_path(ip, tiny_lm, tmp_path):
     folder = tmp_path / "models" / "mine"
     copy_of(tiny_lm).save(folder)
     assert run(ip, f"%generate -m {folder} -n 3 {PROMPT}").error_in_exec is None
-    assert provenance_of(outputs(ip)[-1])["origin"] == "path"
+    assert provenance_of(outputs(ip)[-1])["origin"] == "folder"
 
 
 # === Templates ===

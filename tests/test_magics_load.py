@@ -90,7 +90,7 @@ def test_config_rejects_bad_values(ip, caplog):
     run(ip, "%config JupyterLLM.temperature = -1")
     run(ip, "%config JupyterLLM.max_tokens = 0")
     assert settings(ip).temperature == 1.0 and settings(ip).max_tokens == 200
-    assert "Expected a finite number > 0" in caplog.text and "Expected an integer >= 1" in caplog.text
+    assert "Expected a number > 0" in caplog.text and "Expected an integer >= 1" in caplog.text
     run(ip, "%config JupyterLLM.temperature = float('inf')")
     assert settings(ip).temperature == 1.0 and "Received: inf" in caplog.text
 

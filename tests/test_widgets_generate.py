@@ -98,10 +98,11 @@ def test_model_picker_lists_namespace_and_store_models(tiny_lm):
     saved.save("saved-tiny")
     panel = GeneratePanel(namespace={"lm": tiny_lm, "other": 3})
     values = [v for _, v in panel.picker.options]
-    assert values[:2] == ["var:lm", "store:saved-tiny"] and "store:shakespeare" in values  # bundled last
+    assert values[:2] == ["variable:lm", "saved:saved-tiny"] and "bundled:shakespeare" in values
+    assert [label for label, v in panel.picker.options][:2] == ["lm — variable", "saved-tiny — saved"]
     assert panel.model is tiny_lm and f"{tiny_lm.num_parameters:,} parameters" in _text(panel.model_info)
 
-    panel.picker.value = "store:saved-tiny"
+    panel.picker.value = "saved:saved-tiny"
     panel._load_job.wait(60)
     assert panel.model is not None and panel.model.name == "saved-tiny"
 

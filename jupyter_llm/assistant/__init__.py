@@ -3,13 +3,14 @@
 >>> from jupyter_llm.assistant import Assistant              # doctest: +SKIP
 >>> Assistant().ask("remind me to call Bob tomorrow at 3pm")  # doctest: +SKIP
 
-In a notebook, ``%load_ext jupyter_llm`` then ``%assistant MESSAGE`` (see
-``docs/assistant.md``). Its state (events, notes, the mood journal, taught
+In a notebook, ``%load_ext jupyter_llm`` then ``%assistant MESSAGE``, or the
+chat widget ``jupyter_llm.widgets.AssistantPanel()`` (see ``docs/assistant.md``). Its state (events, notes, the mood journal, taught
 examples) lives in one SQLite file, ``home()/assistant.db``.
 
 Importing this package imports nothing heavy (no TensorFlow, numpy or
-ipywidgets): the models load on the first message, the widget on first access
-to ``AssistantPanel``.
+ipywidgets): the models load on the first message. Its magic, panel and
+settings live with the other surfaces (``jupyter_llm.magics``,
+``jupyter_llm.widgets``, ``jupyter_llm.settings``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .channel import default_assistant, handle_request
+    from ..settings import JupyterLLMAssistant
     from .core import Assistant
-    from .magics import AssistantMagics, JupyterLLMAssistant
-    from .panel import AssistantPanel
     from .reply import Reply
     from .state import AssistantStore, default_db_path
 
@@ -29,13 +28,7 @@ __all__ = [
     "Assistant",
     "Reply",
     "AssistantStore",
-    "AssistantPanel",
-    "AssistantMagics",
     "JupyterLLMAssistant",
-    "register_magics",
-    "unregister_magics",
-    "handle_request",
-    "default_assistant",
     "default_db_path",
 ]
 
@@ -45,32 +38,21 @@ _LAZY = {
     "Reply": ".reply",
     "AssistantStore": ".state",
     "default_db_path": ".state",
-    "handle_request": ".channel",
-    "default_assistant": ".channel",
-    "AssistantPanel": ".panel",
-    "AssistantMagics": ".magics",
-    "JupyterLLMAssistant": ".magics",
+    "JupyterLLMAssistant": "..settings",
 }
+
+
+#: Names that moved to the rooms of the other surfaces in 0.2 (#11), and where they are now.
+_MOVED = {"AssistantPanel": "jupyter_llm.widgets", "AssistantMagics": "jupyter_llm.magics"}
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
+    if name in _MOVED:
+        raise AttributeError(f"{name} moved to {_MOVED[name]} in jupyter_llm 0.2. Expected: "
+                             f"from {_MOVED[name]} import {name}")
     if module is None:
         raise AttributeError(f"module 'jupyter_llm.assistant' has no attribute {name!r}")
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
-
-
-def register_magics(ipython: Any):
-    """Register ``%assistant`` / ``%%assistant`` with ``ipython`` (called by ``load_ipython_extension``)."""
-    from .magics import register_magics as _register
-
-    return _register(ipython)
-
-
-def unregister_magics(ipython: Any) -> None:
-    """Remove ``%assistant`` from ``ipython`` (called by ``unload_ipython_extension``)."""
-    from .magics import unregister_magics as _unregister
-
-    _unregister(ipython)

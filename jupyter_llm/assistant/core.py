@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import JupyterLLMError, invalid
 from ..nlu.prediction import Prediction
+from ..resolver import Resolver
+from ..store import MANIFEST, bundled_dir
 from .reply import Reply
 from .skills import SKILLS
 from .skills.base import Context, Skill
@@ -64,9 +66,11 @@ class Assistant:
             None: the default one, trained on the shipped and taught examples
             on first use (seconds) and cached.
         mood: the sentiment model; None: the default one.
-        draft_model: a LanguageModel, a model name or path, a function
+        draft_model: a LanguageModel, a model name, key or path, a function
             returning one of those, or None (``$JUPYTER_LLM_DEFAULT_MODEL``, else
-            the bundled default model, if any).
+            the shell's chosen model, else a bundled model for the message's language).
+        resolver: what a model name means (:class:`~jupyter_llm.resolver.Resolver`):
+            in a notebook the shell's, so a draft uses the model ``%%generate`` would.
         threshold: the confidence below which it asks instead of acting.
         now: a function returning the current naive local time (for tests).
         training: options of the default models' training (``epochs``,
@@ -77,7 +81,8 @@ class Assistant:
                  namespace: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
                  nlu: "IntentSlotModel | None" = None, mood: "IntentSlotModel | None" = None,
                  draft_model: Any = None, threshold: float = DEFAULT_THRESHOLD,
-                 now: Callable[[], dt.datetime] | None = None, training: dict[str, Any] | None = None) -> None:
+                 now: Callable[[], dt.datetime] | None = None, training: dict[str, Any] | None = None,
+                 resolver: Resolver | None = None) -> None:
         if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
             raise invalid("threshold", "a number in [0, 1]", threshold)
         self.threshold = float(threshold)
@@ -89,7 +94,7 @@ class Assistant:
         self._nlu_fixed = nlu is not None
         self._mood = mood
         self.draft_model_spec = draft_model
-        self._draft_models: dict[str, Any] = {}
+        self.resolver = resolver or Resolver(namespace=lambda: self.namespace)
         self.training = dict(training or {})
         self.skills: dict[str, Skill] = {}
         for skill_class in SKILLS:
@@ -154,35 +159,32 @@ class Assistant:
         return [(intent, text) for _, intent, text in self.store.examples()]
 
     def draft_model(self, spec: Any = None, lang: str = "en") -> tuple[Any, str | None, str | None]:
-        """``(model, label, problem)``: the generation model to draft with, or None and why."""
+        """``(model, label, problem)``: the generation model to draft with, or None and why.
+
+        A name means what it means to ``%%generate`` (the resolver's rule); with
+        none given or configured, the shell's chosen model, else a bundled model
+        for the message's language.
+        """
         spec = spec if spec is not None else self.draft_model_spec
         if callable(spec) and not hasattr(spec, "generate"):  # a lookup of the configured default
             spec = spec()
         if spec is not None and not isinstance(spec, (str, os.PathLike)):
             return spec, getattr(spec, "name", None) or "model", None
-        from .. import store
-
-        if spec is None:
-            spec = os.environ.get("JUPYTER_LLM_DEFAULT_MODEL") or None
-        if spec is None:
-            for candidate in BUNDLED_DRAFT_MODELS.get(lang, BUNDLED_DRAFT_MODELS["en"]):
-                if (store.bundled_dir() / candidate / store.MANIFEST).is_file():
-                    spec = candidate
-                    break
-        if spec is None:
-            return None, None, None
-        value = self.namespace.get(spec) if isinstance(spec, str) and spec.isidentifier() else None
-        if value is not None and hasattr(value, "generate"):
-            return value, spec, None
-        key = str(spec)
-        if key not in self._draft_models:  # loaded once per assistant
-            try:
-                from ..model.language_model import LanguageModel
-
-                self._draft_models[key] = LanguageModel.load(spec)
-            except JupyterLLMError as e:
-                return None, None, str(e)
-        return self._draft_models[key], key, None
+        spec = spec if spec is not None else (os.environ.get("JUPYTER_LLM_DEFAULT_MODEL") or None)
+        try:
+            if spec is not None:
+                resolved = self.resolver.resolve(str(spec))
+            elif self.resolver.has_choice():
+                resolved = self.resolver.default()
+            else:
+                found = [c for c in BUNDLED_DRAFT_MODELS.get(lang, BUNDLED_DRAFT_MODELS["en"])
+                         if (bundled_dir() / c / MANIFEST).is_file()]
+                if not found:
+                    return None, None, None
+                resolved = self.resolver.resolve(f"bundled:{found[0]}")
+        except JupyterLLMError as e:
+            return None, None, str(e)
+        return resolved.model, resolved.name, None
 
     # === Understanding ===
 

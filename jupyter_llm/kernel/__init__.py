@@ -21,6 +21,7 @@ from typing import Any
 
 from .._version import __version__
 from .channel import Channel, Worker
+from ..shell import state_of
 from .models import ModelRegistry
 from .protocol import TARGET, VERSION, Envelope
 
@@ -45,10 +46,6 @@ class _Registration:
         data = msg.get("content", {}).get("data")
         if data:  # the front end sends its hello with the comm_open
             channel.handle(data)
-
-
-# id(shell) -> its registration (normally one shell per kernel process).
-_REGISTERED: dict[int, _Registration] = {}
 
 
 def _comm_manager(ipython: Any) -> Any:
@@ -77,12 +74,12 @@ def register_comm(ipython: Any = None) -> bool:
     if ipython is None or getattr(ipython, "kernel", None) is None:
         return False
     manager = _comm_manager(ipython)
-    registration = _REGISTERED.get(id(ipython))
+    state = state_of(ipython, create=True)
+    registration = state.channel
     if registration is not None and manager.targets.get(TARGET) == registration.open:
         return True
     if registration is None:
-        registration = _Registration(ModelRegistry(lambda: ipython.user_ns))
-        _REGISTERED[id(ipython)] = registration
+        registration = state.channel = _Registration(ModelRegistry(state.resolver))
     manager.register_target(TARGET, registration.open)
     _announce()
     return True
@@ -94,9 +91,11 @@ def unregister_comm(ipython: Any = None) -> None:
         from IPython import get_ipython
 
         ipython = get_ipython()
-    registration = _REGISTERED.pop(id(ipython), None)
+    state = state_of(ipython)
+    registration = state.channel if state is not None else None
     if registration is None:
         return
+    state.channel = None
     manager = _comm_manager(ipython)
     if manager.targets.get(TARGET) == registration.open:
         manager.unregister_target(TARGET, registration.open)
@@ -106,7 +105,6 @@ def unregister_comm(ipython: Any = None) -> None:
             channel.comm.close()
         except Exception:
             log.debug("jupyter_llm: could not close a channel", exc_info=True)
-    registration.models.clear()
 
 
 def is_registered(ipython: Any = None) -> bool:
@@ -115,8 +113,9 @@ def is_registered(ipython: Any = None) -> bool:
         from IPython import get_ipython
 
         ipython = get_ipython()
-    registration = _REGISTERED.get(id(ipython))
-    return registration is not None and ipython is not None and \
+    state = state_of(ipython)
+    registration = state.channel if state is not None else None
+    return registration is not None and \
         _comm_manager(ipython).targets.get(TARGET) == registration.open
 
 

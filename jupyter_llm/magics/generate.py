@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import sys
 import warnings
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
+from ..generation.options import GENERATION
 from .models import ModelSession, Resolved
 from .output import (
     METADATA_KEY,
@@ -28,17 +29,17 @@ from .output import (
 )
 from .parsing import (
     identifier,
-    non_negative_int,
     parse,
-    positive_float,
-    positive_int,
-    probability,
     split_line,
+    table_arguments,
     unescape,
     unquote_text,
     user_errors,
 )
 from .templates import interpolate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..shell import ShellState
 
 FORMATS = ("text", "markdown", "code")
 
@@ -68,35 +69,16 @@ Ctrl-C (interrupt the kernel) stops generating and keeps the text so far.
 class GenerateMagics(Magics):
     """``%%generate`` / ``%generate``."""
 
-    def __init__(self, shell, session: ModelSession) -> None:
+    def __init__(self, shell, state: "ShellState") -> None:
         super().__init__(shell=shell)
-        self.session = session
+        self.session = ModelSession(state)
 
     @magic_arguments.magic_arguments()
     @magic_arguments.kwds(epilog=EXAMPLES)
     @magic_arguments.argument("-m", "--model", metavar="NAME",
                               help="the model: a LanguageModel variable, a name in the model store or a model "
                                    "folder (default: the current model, see %%llm use)")
-    @magic_arguments.argument("-n", "--max-tokens", type=non_negative_int, metavar="N",
-                              help="tokens to generate (default: JupyterLLM.max_tokens, 200)")
-    @magic_arguments.argument("-t", "--temperature", type=positive_float, metavar="T",
-                              help="> 0; lower is more predictable, higher more surprising "
-                                   "(default: JupyterLLM.temperature, 1.0)")
-    @magic_arguments.argument("--top-k", type=positive_int, metavar="K",
-                              help="sample only among the K most likely tokens")
-    @magic_arguments.argument("--top-p", type=probability, metavar="P",
-                              help="sample only among the most likely tokens whose probabilities add up to P")
-    @magic_arguments.argument("--repetition-penalty", type=positive_float, metavar="R",
-                              help="> 1 discourages tokens already in the prompt or the output")
-    @magic_arguments.argument("--stop", action="append", metavar="TEXT",
-                              help=r"stop before this text (repeatable; \n and \t are a newline and a tab)")
-    @magic_arguments.argument("--seed", type=non_negative_int, metavar="S",
-                              help="the same seed gives the same text")
-    @magic_arguments.argument("--greedy", action="store_true",
-                              help="always take the most likely token (ignores -t, --top-k, --top-p)")
-    @magic_arguments.argument("--beam", type=positive_int, metavar="N", help="beam search with N beams")
-    @magic_arguments.argument("--samples", type=positive_int, default=1, metavar="N",
-                              help="generate N alternatives, shown side by side")
+    @table_arguments(GENERATION, "magic")
     @magic_arguments.argument("-f", "--format", choices=FORMATS, default="text",
                               help="show the text as plain text, rendered Markdown, or code "
                                    "(code also puts it into a new cell below)")
@@ -120,6 +102,7 @@ class GenerateMagics(Magics):
         """Continue a prompt with a language model, showing the text as it is generated."""
         words, rest = split_line(line, self.generate.parser)
         args = parse(self.generate.parser, words, "%generate" if cell is None else "%%generate")
+        args.n = GENERATION["n"].default_for("magic") if args.n is None else args.n
         prompt = self._prompt(args, rest, cell)
         options = self._options(args)
         resolved = self.session.resolve(args.model)
@@ -136,7 +119,7 @@ class GenerateMagics(Magics):
 
         result = [prompt + t for t in texts] if args.echo else texts
         if args.out:
-            self.shell.user_ns[args.out] = result[0] if args.samples == 1 else result
+            self.shell.user_ns[args.out] = result[0] if args.n == 1 else result
         if interrupted:
             kept = f"; it is in {args.out}" if args.out else ""
             print(f"Generation interrupted: kept the {sum(map(len, texts))} characters generated so far{kept}.")
@@ -163,7 +146,7 @@ class GenerateMagics(Magics):
 
     def _options(self, args) -> dict[str, Any]:
         """The keyword arguments of ``LanguageModel.stream``, defaults from ``JupyterLLM``."""
-        n = args.samples
+        n = args.n
         if n > 1 and (args.insert or args.format == "code"):
             raise UsageError(f"--insert and -f code put one text into a new cell. Expected --samples 1 with them. "
                              f"Received: --samples {n}")
@@ -171,18 +154,11 @@ class GenerateMagics(Magics):
             raise UsageError(f"Beam search returns at most one text per beam. Expected --samples <= --beam. "
                              f"Received: --samples {n} --beam {args.beam}")
         settings = self.session.config
-        return {
-            "max_tokens": settings.max_tokens if args.max_tokens is None else args.max_tokens,
-            "temperature": settings.temperature if args.temperature is None else args.temperature,
-            "top_k": args.top_k,
-            "top_p": args.top_p,
-            "repetition_penalty": 1.0 if args.repetition_penalty is None else args.repetition_penalty,
-            "stop": [unescape(s) for s in args.stop or []],
-            "seed": args.seed,
-            "n": n,
-            "greedy": args.greedy,
-            "beam": args.beam,
-        }
+        chosen = {"max_tokens": settings.max_tokens, "temperature": settings.temperature}  # %config JupyterLLM...
+        options = {name: chosen.get(name, option.default_for("magic")) if getattr(args, name) is None
+                   else getattr(args, name) for name, option in GENERATION.items()}
+        options["stop"] = [unescape(s) for s in args.stop or []]
+        return options
 
     def _show_stream(self, pieces: Iterator[Any], prompt: str, args, stream: bool,
                      metadata: dict[str, Any]) -> tuple[list[str], bool]:
@@ -192,7 +168,7 @@ class GenerateMagics(Magics):
         is printed as it comes; without streaming it is shown once at the end.
         An interrupt (Ctrl-C, kernel interrupt) ends the stream and keeps the text so far.
         """
-        n = args.samples
+        n = args.n
         texts = [""] * n
         interrupted = False
 

@@ -32,7 +32,7 @@ def provenance(resolved, kind: str, **fields: Any) -> dict[str, Any]:
     lm = resolved.model
     return {METADATA_KEY: {
         "kind": kind,
-        "model": lm.name or resolved.label,
+        "model": lm.name or resolved.name,
         "origin": resolved.origin,
         "fingerprint": lm.fingerprint,
         "version": __version__,

@@ -99,6 +99,27 @@ def _is_number(word: str) -> bool:
     return True
 
 
+# === Arguments from an options table ===
+
+def table_arguments(table: dict[str, Any], surface: str, names: list[str] | None = None):
+    """A decorator adding ``magic_arguments`` for the options ``names`` of ``table`` (all: None), in order.
+
+    Flags, types, ranges, defaults and help come from the table
+    (:func:`jupyter_llm.options.argparse_spec`), so the magic says what the API says.
+    """
+    from IPython.core.magic_arguments import argument
+
+    from ..options import argparse_spec
+
+    def decorate(func):
+        for name in reversed(names or list(table)):  # magic_arguments reads its decorators bottom-up
+            flags, kwargs = argparse_spec(table[name], surface)
+            func = argument(*flags, **kwargs)(func)
+        return func
+
+    return decorate
+
+
 # === Argument types: the message says what was expected ===
 
 def _typed(convert, check, expected: str):

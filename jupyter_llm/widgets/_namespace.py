@@ -7,8 +7,9 @@ imported by whoever built it.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
+
+from ..resolver import is_language_model
 
 #: Names IPython puts in every namespace.
 _HIDDEN = {"In", "Out", "exit", "quit", "get_ipython", "open"}
@@ -96,11 +97,6 @@ def count_chars(value: Any, column: str | None = None) -> int | None:
     except Exception:
         return None
     return None
-
-
-def is_language_model(value: Any) -> bool:
-    module = sys.modules.get("jupyter_llm.model.language_model")
-    return module is not None and isinstance(value, module.LanguageModel)
 
 
 def model_variables(namespace: dict[str, Any]) -> list[str]:

@@ -18,12 +18,13 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..errors import JupyterLLMError, invalid
-from ._namespace import is_language_model, model_variables, user_namespace
+from ..generation.options import GENERATION
+from ..resolver import Resolved, Resolver, is_language_model
+from ..shell import current_state
+from ._namespace import user_namespace
 from ._theme import error_html, esc, message, section, style_widget
 from ._threads import Job, Throttle
 from .insert import insert_below
-
-_GIVEN = "given"
 
 # The Copy button runs in the browser: the kernel cannot reach the user's clipboard.
 _COPY_JS = (
@@ -39,13 +40,17 @@ class GeneratePanel(widgets.VBox):
     """Generate text with a model interactively.
 
     Args:
-        model: a LanguageModel, or the name of a saved model; by default the
-            first model found in the notebook or the model store.
+        model: a LanguageModel, or a name or key of the listing (``"poems"``,
+            ``"saved:shakespeare"``); a name means what it means to ``%%generate``
+            (:mod:`jupyter_llm.resolver`). By default the notebook's default model
+            (``%llm use``), else the first one listed.
         prompt: the initial prompt.
         namespace: where to look for LanguageModel variables (default: the notebook's).
         max_tokens, temperature, top_k, top_p, repetition_penalty, seed, n:
-            the initial values of the controls (see :meth:`LanguageModel.generate`);
+            the initial values of the controls (see :meth:`LanguageModel.generate`;
+            None: the defaults of ``jupyter_llm.generation.options.GENERATION``);
             ``top_k=0`` and ``top_p=1.0`` mean off, ``seed=None`` random.
+        resolver: the model resolver to list and load with (default: the shell's).
         attention: show the attention view of the result.
         update_interval: seconds between two updates of the streamed text.
 
@@ -57,16 +62,15 @@ class GeneratePanel(widgets.VBox):
     """
 
     def __init__(self, model: Any = None, *, prompt: str = "", namespace: dict[str, Any] | None = None,
-                 max_tokens: int = 200, temperature: float = 0.8, top_k: int = 0, top_p: float = 1.0,
-                 repetition_penalty: float = 1.0, seed: int | None = None, n: int = 1, attention: bool = False,
-                 update_interval: float = 0.1) -> None:
+                 max_tokens: int | None = None, temperature: float | None = None, top_k: int = 0, top_p: float = 1.0,
+                 repetition_penalty: float | None = None, seed: int | None = None, n: int | None = None,
+                 attention: bool = False, update_interval: float = 0.1, resolver: Resolver | None = None) -> None:
         if model is not None and not isinstance(model, str) and not is_language_model(model):
             raise invalid("model", "a LanguageModel, the name of a saved model, or None", type(model).__name__)
         self._namespace = namespace
-        self._given = model if is_language_model(model) else None
-        self._store_name = model if isinstance(model, str) else None
-        self._loaded: dict[str, Any] = {}
-        self.model: Any = self._given
+        self.resolver = resolver or _resolver_for(namespace, lambda: self.namespace)
+        self._given = Resolved(model, model.name or "the model passed in", "memory") if is_language_model(model) else None
+        self.model: Any = model if self._given is not None else None
         self.texts: list[str] = []
         self.prompt_used = ""
         self.attention_map: Any = None
@@ -80,13 +84,12 @@ class GeneratePanel(widgets.VBox):
         self._notes: list[str] = []
         self._stop_event = threading.Event()
         self._throttle = Throttle(update_interval)
-        self._build_widgets(prompt, max_tokens, temperature, top_k, top_p, repetition_penalty, seed, n, attention)
-        self.refresh_models()
-        if self._store_name is not None:
-            key = f"store:{self._store_name}"
-            if key not in [v for _, v in self.picker.options]:
-                self.picker.options = [(f"{self._store_name} — saved", key), *self.picker.options]
-            self.picker.value = key
+        panel = {name: GENERATION[name].default_for("panel") for name in GENERATION}
+        self._build_widgets(prompt, panel["max_tokens"] if max_tokens is None else max_tokens,
+                            panel["temperature"] if temperature is None else temperature, top_k, top_p,
+                            panel["repetition_penalty"] if repetition_penalty is None else repetition_penalty,
+                            seed, panel["n"] if n is None else n, attention)
+        self.refresh_models(wanted=self._wanted_key(model))
         self._on_pick(None)
 
     # === Widgets ===
@@ -102,24 +105,24 @@ class GeneratePanel(widgets.VBox):
         self.model_info.add_class("jl-note")
         self.prompt = widgets.Textarea(value=prompt, placeholder="Prompt (empty: start a new text)", rows=3,
                                        layout=L(flex="1 1 0%", min_width="0"), tooltip="The text to continue")
-        self.temperature = widgets.FloatSlider(value=temperature, min=0.05, max=2.0, step=0.05, description="Temperature",
+        self.temperature = widgets.FloatSlider(value=temperature, **_reach("temperature"), description="Temperature",
                                                readout_format=".2f", style=st, layout=L(width="100%"),
                                                tooltip="Below 1: more conservative; above 1: more surprising")
-        self.top_k = widgets.IntSlider(value=top_k, min=0, max=200, description="Top-k", style=st,
+        self.top_k = widgets.IntSlider(value=top_k, **_reach("top_k"), description="Top-k", style=st,
                                        layout=L(width="100%"), tooltip="Sample among the k most likely tokens (0: off)")
-        self.top_p = widgets.FloatSlider(value=top_p, min=0.05, max=1.0, step=0.01, description="Top-p",
+        self.top_p = widgets.FloatSlider(value=top_p, **_reach("top_p"), description="Top-p",
                                          readout_format=".2f", style=st, layout=L(width="100%"),
                                          tooltip="Sample among the most likely tokens whose probabilities add up "
                                                  "to p (1.00: off)")
-        self.max_tokens = widgets.IntSlider(value=max_tokens, min=1, max=2000, description="Max tokens", style=st,
+        self.max_tokens = widgets.IntSlider(value=max_tokens, **_reach("max_tokens"), description="Max tokens", style=st,
                                             layout=L(width="100%"), tooltip="How many tokens to generate at most")
         self.repetition_penalty = widgets.FloatSlider(
-            value=repetition_penalty, min=1.0, max=2.0, step=0.05, description="Rep. penalty", readout_format=".2f",
+            value=repetition_penalty, **_reach("repetition_penalty"), description="Rep. penalty", readout_format=".2f",
             style=st, layout=L(width="100%"), tooltip="Above 1 discourages tokens already used (1.00: off)")
         self.seed = widgets.Text(value="" if seed is None else str(seed), placeholder="random", description="Seed",
                                  style=st, layout=L(width="170px"),
                                  tooltip="The same seed gives the same text; empty: random")
-        self.n = widgets.BoundedIntText(value=n, min=1, max=8, description="Samples", style={"description_width": "56px"},
+        self.n = widgets.BoundedIntText(value=n, **_reach("n"), description="Samples", style={"description_width": "56px"},
                                         layout=L(width="116px"),
                                         tooltip="How many texts to generate from the prompt, together")
         self.generate_button = widgets.Button(description="Generate", icon="play", button_style="primary",
@@ -174,30 +177,54 @@ class GeneratePanel(widgets.VBox):
     def namespace(self) -> dict[str, Any]:
         return self._namespace if self._namespace is not None else user_namespace()
 
-    def refresh_models(self) -> None:
-        """List the notebook's models and the saved ones again."""
-        from ..store import list_models
+    def refresh_models(self, wanted: str | None = None) -> None:
+        """List the models again: the given one, the notebook's variables, the saved and bundled ones.
 
-        options = []
-        names = model_variables(self.namespace)
-        given_name = next((n for n in names if self.namespace[n] is self._given), None)
-        if self._given is not None and given_name is None:
-            options.append((f"{self._given.name or 'the model passed in'} — given", _GIVEN))
-        options += [(f"{name} — variable", f"var:{name}") for name in names]
+        One entry per model, keyed ``origin:name`` by the resolver, so a saved and a
+        bundled model of one name stay two choices. The choice stays if it is still
+        listed; else ``wanted``, else the notebook's chosen model, else the first.
+        """
         try:
-            saved = list_models()
+            entries = self.resolver.list()
         except OSError:
-            saved = []
-        options += [(f"{m.name} — {'bundled' if m.bundled else 'saved'}", f"store:{m.name}") for m in saved]
-        current = self.picker.value
-        if current is None and given_name is not None:
-            current = f"var:{given_name}"
-        self.picker.options = options
+            entries = []
+        options = [(e.label, e.key) for e in entries]
+        given = self._given
+        if given is not None and not any(e.origin == "variable" and self.namespace.get(e.name) is given.model
+                                         for e in entries):
+            options.insert(0, (given.label, given.key))
         values = [v for _, v in options]
-        if current in values:
-            self.picker.value = current
-        elif values:
+        if given is not None and given.key not in values:  # the given model is a variable: pick it
+            wanted = wanted or next(k for k in values if self.namespace.get(k.partition(":")[2]) is given.model)
+        current = self.picker.value
+        self.picker.options = options
+        for choice in (current, wanted, self._default_key()):
+            if choice in values:
+                self.picker.value = choice
+                return
+        if values:
             self.picker.value = values[0]
+
+    def _wanted_key(self, model: Any) -> str | None:
+        """The key of the model the constructor was given by name (a name means what it means everywhere)."""
+        if self._given is not None:
+            return self._given.key
+        if model is None:
+            return None
+        try:
+            return self.resolver.key_for(model)
+        except JupyterLLMError:
+            return None
+
+    def _default_key(self) -> str | None:
+        """The notebook's chosen model (``%llm use``, ``%llm train``, ``JupyterLLM.default_model``), if any.
+
+        Without a choice the first listed model is picked (the notebook's own variables come first).
+        """
+        try:
+            return self.resolver.default_key() if self.resolver.has_choice() else None
+        except (JupyterLLMError, OSError):
+            return None
 
     def _on_pick(self, change: Any) -> None:
         key = self.picker.value
@@ -205,41 +232,31 @@ class GeneratePanel(widgets.VBox):
             self.model = None
             self.model_info.value = esc("No model yet: train one (jl.train or TrainingPanel) or save one, then press ↻.")
             return
-        if key == _GIVEN:
-            self._set_model(self._given)
-        elif key.startswith("var:"):
-            value = self.namespace.get(key[4:])
-            if value is None:
+        if self._given is not None and key == self._given.key:
+            self._set_model(self._given.model)
+            return
+        if key.startswith("variable:"):
+            try:
+                self._set_model(self.resolver.resolve(key).model)
+            except JupyterLLMError as e:
                 self.model = None
-                self.model_info.value = error_html(invalid("model", "a variable of the notebook; press ↻", key[4:]))
+                self.model_info.value = error_html(e)
+            return
+        if self._load_job is not None and self._load_job.running and self._loading == key:
+            return
+        self.model = None
+        self._loading = key
+        self.model_info.value = esc(f"Loading '{key.partition(':')[2]}'…")
+
+        def done(job: Job) -> None:
+            if self.picker.value != key:
                 return
-            self._set_model(value)
-        else:
-            name = key[6:]
-            if name in self._loaded:
-                self._set_model(self._loaded[name])
-                return
-            if self._load_job is not None and self._load_job.running and self._loading == key:
-                return
-            self.model = None
-            self._loading = key
-            self.model_info.value = esc(f"Loading '{name}'…")
+            if job.error is not None:
+                self.model_info.value = error_html(job.error)
+            else:
+                self._set_model(job.result)
 
-            def load() -> Any:
-                from ..store import load as load_model
-
-                return load_model(name)
-
-            def done(job: Job) -> None:
-                if self.picker.value != key:
-                    return
-                if job.error is not None:
-                    self.model_info.value = error_html(job.error)
-                else:
-                    self._loaded[name] = job.result
-                    self._set_model(job.result)
-
-            self._load_job = Job(load, "jupyter_llm-load", done).start()
+        self._load_job = Job(lambda: self.resolver.resolve(key).model, "jupyter_llm-load", done).start()
 
     def _set_model(self, lm: Any) -> None:
         self.model = lm
@@ -262,12 +279,15 @@ class GeneratePanel(widgets.VBox):
                 raise invalid("seed", "an integer >= 0, or empty for a random seed", seed_text) from None
         else:
             seed = None
-        return dict(
+        values = dict(
             max_tokens=int(self.max_tokens.value), temperature=float(self.temperature.value),
             top_k=int(self.top_k.value) or None,
             top_p=float(self.top_p.value) if self.top_p.value < 1.0 else None,
             repetition_penalty=float(self.repetition_penalty.value), seed=seed, n=int(self.n.value),
         )
+        for name, value in values.items():  # the table's sentence for a value the controls let through
+            GENERATION[name].check(value, "panel")
+        return values
 
     def generate(self) -> Job | None:
         """What the Generate button does: stream a generation in the background.
@@ -428,3 +448,23 @@ def _copy_html(text: str, enabled: bool) -> str:
     return (f'<span class="jl-copy"><button type="button" title="Copy the text to the clipboard" '
             f'onclick="{esc(_COPY_JS)}"{disabled}><i class="fa fa-copy"></i> Copy</button>'
             f"<textarea readonly>{esc(text)}</textarea></span>")
+
+
+def _reach(name: str) -> dict[str, Any]:
+    """A control's ``min``, ``max`` and ``step``: the option's ``ui`` reach, capped by the panel's limit."""
+    option = GENERATION[name]
+    low, high, step = option.ui
+    limit = option.high_for("panel")
+    reach = {"min": low, "max": min(high, limit) if limit is not None else high}
+    if option.kind is float:
+        reach["step"] = step
+    return reach
+
+
+def _resolver_for(namespace: dict[str, Any] | None, getter: Any) -> Resolver:
+    """The shell's resolver when the panel looks at the shell's namespace; else one over ``namespace``."""
+    state = current_state()
+    if state is not None and (namespace is None or namespace is state.shell.user_ns):
+        return state.resolver
+    prefer = state.resolver._prefer if state is not None else "bundled"
+    return Resolver(namespace=getter, prefer=prefer)

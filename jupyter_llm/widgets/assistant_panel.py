@@ -1,6 +1,6 @@
 """``AssistantPanel``: a chat-like widget over the same :class:`Assistant` as ``%assistant``.
 
->>> from jupyter_llm.assistant import AssistantPanel   # doctest: +SKIP
+>>> from jupyter_llm.widgets import AssistantPanel    # doctest: +SKIP
 >>> AssistantPanel()                                    # doctest: +SKIP
 
 Type a message and press Enter (or Send). A cancel or delete shows a
@@ -18,9 +18,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ..assistant.core import Assistant
+from ..assistant.reply import Reply
 from ..errors import JupyterLLMError
-from .core import Assistant
-from .reply import Reply
 
 __all__ = ["AssistantPanel"]
 
@@ -38,9 +38,9 @@ class AssistantPanel(widgets.VBox):
 
     def __init__(self, assistant: Assistant | None = None, height: str = "360px", **kwargs: Any) -> None:
         if assistant is None:
-            from .channel import default_assistant
+            from ..shell import shared_assistant
 
-            assistant = default_assistant()
+            assistant = shared_assistant()
         self.assistant = assistant
         self.history: list[tuple[str, Reply]] = []
         self._callbacks: list[Callable[[str, Reply], None]] = []

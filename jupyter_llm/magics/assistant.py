@@ -12,9 +12,10 @@
     %%assistant how does this sound?
     Thanks so much for your help last week, it made a real difference.
 
-The magic only parses and displays: :class:`~jupyter_llm.assistant.Assistant`
-does the work. Its settings are the ``JupyterLLMAssistant`` configurable
-(``%config JupyterLLMAssistant.threshold = 0.6``).
+The magic only parses and displays: the shell's
+:class:`~jupyter_llm.assistant.Assistant` (``ShellState.assistant``, shared with
+the AssistantPanel) does the work. Its settings are the ``JupyterLLMAssistant``
+configurable (``%config JupyterLLMAssistant.threshold = 0.6``).
 """
 
 from __future__ import annotations
@@ -26,39 +27,17 @@ from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument
-from traitlets import Bool, Float, TraitError, Unicode, observe, validate
-from traitlets.config import Configurable
 
 from ..errors import JupyterLLMError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .core import Assistant
+    from ..assistant.core import Assistant
+    from ..shell import ShellState
 
-__all__ = ["AssistantMagics", "JupyterLLMAssistant", "register_magics"]
+__all__ = ["AssistantMagics", "split_options"]
 
-#: The confidence needed to act (the same as ``core.DEFAULT_THRESHOLD``; not imported, to keep registering cheap).
-DEFAULT_THRESHOLD = 0.5
 # Options that take a value (the message starts at the first word that is not an option).
 _VALUED = {"--teach", "--intent", "-m", "--model", "--threshold", "--seed"}
-
-
-class JupyterLLMAssistant(Configurable):
-    """Settings of ``%assistant`` (``%config JupyterLLMAssistant.threshold = 0.6``)."""
-
-    threshold = Float(DEFAULT_THRESHOLD, help="Below this confidence the assistant offers its best guesses "
-                                              "instead of acting (0 to 1).").tag(config=True)
-    db = Unicode(None, allow_none=True, help="The SQLite file of the assistant's state. None: "
-                                             "$JUPYTER_LLM_ASSISTANT_DB or JUPYTER_LLM_HOME/assistant.db.").tag(config=True)
-    draft_model = Unicode(None, allow_none=True, help="The generation model drafts are continued with "
-                                                      "(a store name, a folder, or a variable).").tag(config=True)
-    explain = Bool(False, help="Always show the attention and slot tags under a reply.").tag(config=True)
-
-    @validate("threshold")
-    def _check_threshold(self, proposal):
-        if not 0.0 <= proposal.value <= 1.0:
-            raise TraitError(f"Invalid value for JupyterLLMAssistant.threshold. Expected a number in [0, 1]. "
-                             f"Received: {proposal.value!r}")
-        return proposal.value
 
 
 def split_options(line: str) -> tuple[list[str], str]:
@@ -102,42 +81,19 @@ def _unquote(text: str) -> str:
 class AssistantMagics(Magics):
     """``%assistant`` / ``%%assistant``."""
 
-    def __init__(self, shell: Any, settings: JupyterLLMAssistant | None = None) -> None:
+    def __init__(self, shell: Any, state: "ShellState") -> None:
         super().__init__(shell=shell)
-        self.settings = settings or JupyterLLMAssistant(parent=shell)
-        self._assistant: "Assistant | None" = None
+        self.state = state
+        self.settings = state.assistant_config
         self.last_message: str | None = None
-        self.settings.observe(self._settings_changed, names=["db", "threshold"])
 
     def get_assistant(self) -> "Assistant":
         """The assistant of this shell (made on first use; it reads the shell's namespace)."""
-        if self._assistant is None:
-            from .core import Assistant
-
-            self._assistant = Assistant(db=self.settings.db, namespace=lambda: self.shell.user_ns,
-                                        draft_model=self._draft_model, threshold=self.settings.threshold)
-        return self._assistant
-
-    def _draft_model(self) -> str | None:
-        """``JupyterLLMAssistant.draft_model``, else the magics' ``JupyterLLM.default_model`` (``%llm use``)."""
-        if self.settings.draft_model:
-            return self.settings.draft_model
-        for configurable in getattr(self.shell, "configurables", []):
-            if type(configurable).__name__ == "JupyterLLM" and getattr(configurable, "default_model", None):
-                return configurable.default_model
-        return None
+        return self.state.assistant
 
     def set_assistant(self, value: "Assistant") -> None:
         """Use another Assistant (for example one with models of your own)."""
-        self._assistant = value
-
-    def _settings_changed(self, change) -> None:
-        if self._assistant is None:
-            return
-        if change.name == "threshold":
-            self._assistant.threshold = change.new
-        else:
-            self._assistant = None  # another database: open it on next use
+        self.state.assistant = value
 
     @no_var_expand
     @magic_arguments.magic_arguments()
@@ -214,39 +170,3 @@ class AssistantMagics(Magics):
                          explain=self.settings.explain)
         finally:
             a.threshold = old
-
-
-#: The magics registered per shell (id of the shell -> its AssistantMagics).
-REGISTERED: dict[int, AssistantMagics] = {}
-
-
-def register_magics(ipython: Any) -> AssistantMagics:
-    """Register ``%assistant`` / ``%%assistant`` and the ``JupyterLLMAssistant`` settings with a shell.
-
-    Imports no TensorFlow: the models load on the first message.
-    """
-    magics = REGISTERED.get(id(ipython))
-    if magics is not None and magics.shell is ipython:
-        return magics
-    settings = JupyterLLMAssistant(parent=ipython)
-    magics = AssistantMagics(ipython, settings)
-    ipython.register_magics(magics)
-    if settings not in ipython.configurables:
-        ipython.configurables.append(settings)
-    REGISTERED[id(ipython)] = magics
-    return magics
-
-
-def unregister_magics(ipython: Any) -> None:
-    """Remove what :func:`register_magics` added."""
-    magics = REGISTERED.pop(id(ipython), None)
-    if magics is None:
-        return
-    manager = ipython.magics_manager
-    for kind, table in magics.magics.items():
-        for name, func in table.items():
-            if manager.magics[kind].get(name) == func:
-                del manager.magics[kind][name]
-    manager.registry.pop(type(magics).__name__, None)
-    if magics.settings in ipython.configurables:
-        ipython.configurables.remove(magics.settings)

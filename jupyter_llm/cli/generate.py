@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..generation.options import GENERATION
+from ..generation.options import GENERATION, SamplingOptions
 from .common import (EXIT_OK, add_command, add_model_argument, add_table_arguments, interrupted, load, out,
                      read_text_argument, stream_out, unescape)
 
@@ -32,10 +32,8 @@ def register(commands) -> None:
                    help="print the text once it is complete")
 
 
-def sampling_options(args: argparse.Namespace):
-    """The :class:`SamplingOptions` of the parsed arguments: what was not given takes the table's CLI default."""
-    from ..generation.sampling import SamplingOptions
-
+def sampling_options(args: argparse.Namespace) -> SamplingOptions:
+    """The options of the parsed arguments: what was not given takes the table's CLI default."""
     values = {**vars(args), "stop": [unescape(s) for s in args.stop or []] or None}
     return SamplingOptions.from_dict(values, "cli")
 

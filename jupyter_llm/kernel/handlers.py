@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .._version import __version__
 from ..errors import invalid
-from ..generation.sampling import SamplingOptions
+from ..generation.options import SamplingOptions
 from .models import ModelRegistry
 from .protocol import LIMITS, REQUESTS, VERSION
 

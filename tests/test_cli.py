@@ -177,10 +177,12 @@ def test_train_globs_to_an_output_folder(capsys, corpus, tmp_path):
     (tmp_path / "more.txt").write_text(corpus.read_text("utf-8")[:5_000], encoding="utf-8")
     output = tmp_path / "out" / "model"
     code, out, _ = run(capsys, "train", str(tmp_path / "*.txt"), "--output", str(output),
-                       "--tokenizer", "word", "--validation-split", "0", *TINY)
+                       "--tokenizer", "word", "--validation-split", "0", "--lr-schedule", "cosine", "--seed", "7",
+                       *TINY)
     assert code == 0 and str(output) in out
     lm = jl.load(output)
     assert lm.tokenizer.kind == "word" and lm.metadata["corpus"]["description"] == "2 files"
+    assert (lm.config.lr_schedule, lm.config.seed) == ("cosine", 7)  # TRAINING options the CLI gained
     code, _, err = run(capsys, "train", str(corpus), "--output", str(output), *TINY)
     assert code == 1
     assert_one_error_line(err, "already exists", "--overwrite")

@@ -33,11 +33,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from .store import delete_model, list_models
     from .text.tokenizers import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer
     from .training.events import ProgressEvent
+    from .training.prepare import build_model
     from .training.trainer import train
 
 # name -> module that defines it; imported on first attribute access (PEP 562).
 _LAZY = {
     "train": ".training.trainer",
+    "build_model": ".training.prepare",
     "ProgressEvent": ".training.events",
     "LanguageModel": ".model.language_model",
     "AttentionMap": ".model.attention",
@@ -55,6 +57,7 @@ _LAZY = {
 __all__ = [
     "__version__",
     "train",
+    "build_model",
     "load",
     "list_models",
     "delete_model",

@@ -153,9 +153,9 @@ def test_keyboard_interrupt_stops_cleanly_and_keeps_weights(shakespeare_text, jl
 
 def test_nan_loss_restores_the_last_good_weights(shakespeare_text, monkeypatch):
     """The last good weights are the last snapshot (every SNAPSHOT_EVERY steps and at each epoch's end)."""
-    from jupyter_llm.training import trainer
+    from jupyter_llm.training import callbacks
 
-    monkeypatch.setattr(trainer, "SNAPSHOT_EVERY", 2)  # as with 50, in fewer steps
+    monkeypatch.setattr(callbacks, "SNAPSHOT_EVERY", 2)  # as with 50, in fewer steps
     text = shakespeare_text[:5000]
     lm = untrained(text)
     start = lm.model.get_weights()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pytest
 from magics_support import copy_of, error_of, ip, outputs, provenance_of, published, run, settings, shell  # noqa: F401
 
@@ -142,6 +143,24 @@ def test_attention_shows_a_bundle_for_every_front_end(ip, lm):
     assert "<script" not in data["text/html"]
     meta = provenance_of(attention_out)
     assert meta["kind"] == "attention" and meta["options"]["max_tokens"] == 8
+
+
+def test_attention_comes_from_the_generation_not_a_second_pass(ip, lm, monkeypatch):
+    """--attention reads the ids and weights the generation recorded: the text is never encoded again."""
+    encoded, passes = [], []
+    real_encode, real_prefill = lm.tokenizer.encode, lm.decoder.prefill
+    monkeypatch.setattr(lm.tokenizer, "encode", lambda text, *a, **k: encoded.append(text) or real_encode(text, *a, **k))
+    monkeypatch.setattr(lm.decoder, "prefill", lambda ids, *a, **k: passes.append(ids.shape) or real_prefill(ids, *a, **k))
+    stop = lm.generate(PROMPT, max_tokens=30, seed=3)[5:7]  # a stop sequence the generation will meet
+    encoded.clear(), passes.clear()
+    run(ip, f"%%generate -m lm -n 30 --seed 3 --attention --stop '{stop}'\n{PROMPT}")
+    text_out, attention_out = outputs(ip)
+    generated = text_out["data"]["text/plain"]
+    payload = attention_out["data"]["application/vnd.jupyter-llm.attention+json"]
+    assert stop not in generated and "".join(payload["tokens"]) == PROMPT + generated  # the stop's tokens cut
+    assert encoded and set(encoded) == {PROMPT} and len(passes) == 1  # only the prompt is encoded; one pass
+    weights = np.asarray(payload["layers"][0]["weights"])  # what a second pass over the text would give
+    np.testing.assert_allclose(weights, lm.attention(PROMPT + generated).weights, atol=1e-3)
 
 
 def test_no_stream_shows_once(ip, lm):

@@ -42,6 +42,7 @@ class TextAssembler:
         self.text = ""
         self.emitted = 0
         self.finished = False
+        self.stopped = False  # ended by a stop sequence: the last ids decode past self.text
         self._settled = 0  # ids[:_settled] decode to _settled_text, which never changes again
         self._settled_text = ""
         self._context_text = ""  # decode(ids[_settled - CONTEXT:_settled])
@@ -79,6 +80,7 @@ class TextAssembler:
             if at >= 0:
                 self.finished = True
                 self.text = text[:at]
+                self.stopped = True
                 return self.flush()
         self.text = text
         safe = len(text) - self.holdback
@@ -99,12 +101,19 @@ class TextAssembler:
 
 @dataclass
 class Trace:
-    """What a generation produced besides its text (filled in as it runs)."""
+    """What a generation produced besides its text (filled in as it runs).
 
-    prompt_ids: np.ndarray
+    Pass one to ``LanguageModel.generate``/``stream`` (``trace=Trace(record_attention=True)``)
+    and read it afterwards: the ids the model saw and chose, and, when asked, the
+    attention weights of every step. ``LanguageModel.trace_attention(trace)`` turns
+    it into an :class:`~jupyter_llm.AttentionMap` without encoding the text again.
+    """
+
+    prompt_ids: np.ndarray | None = None
     token_ids: list[list[int]] = field(default_factory=list)  # per row
     step_weights: list[list[np.ndarray]] = field(default_factory=list)  # per row, per fed token
     prompt_weights: np.ndarray | None = None  # (T, T)
+    record_attention: bool = False
 
 
 def sample_stream(
@@ -145,12 +154,24 @@ def sample_stream(
                 for i in range(n):
                     if not rows[i].finished or len(trace.step_weights[i]) < len(rows[i].ids):
                         trace.step_weights[i].append(decoder.ring_to_absolute(weights[i], position))
-        yield pieces
         if done:
+            _trim(trace, rows)
+            yield pieces
             return
+        yield pieces
+    _trim(trace, rows)
     final = [row.flush() for row in rows]
     if any(final):
         yield final
+
+
+def _trim(trace: Trace | None, rows: list[TextAssembler]) -> None:
+    """Cut each traced row's ids to those of its text: a stop sequence's own tokens are not part of it."""
+    if trace is None:
+        return
+    for i, row in enumerate(rows):
+        if row.stopped:
+            trace.token_ids[i] = _ids_of_text(row.tokenizer, row.ids, row.text)
 
 
 def beam_search(
@@ -158,8 +179,12 @@ def beam_search(
     tokenizer,
     prompt_ids: np.ndarray,
     options: SamplingOptions,
+    trace: Trace | None = None,
 ) -> list[str]:
     """The ``options.n`` most likely continuations among ``options.beam`` beams.
+
+    With a ``trace``, its ``token_ids`` get the ids of each returned continuation
+    (up to its stop sequence; no attention weights: beams are re-ranked as they go).
 
     Scores are total log-probabilities; continuations ended by a stop sequence
     compete with the others by their length-normalised score.
@@ -186,7 +211,7 @@ def beam_search(
             hit = [text.find(s) for s in options.stop if s in text]
             if hit:
                 length = len(ids)
-                finished.append((float(total[parent, token]) / length, text[: min(hit)]))
+                finished.append((float(total[parent, token]) / length, text[: min(hit)], ids))
                 continue
             keep_parents.append(parent)
             keep_tokens.append(int(token))
@@ -199,9 +224,25 @@ def beam_search(
         state = state.select(np.asarray(keep_parents, dtype=np.int32))
         logits, state, _ = decoder.step(np.asarray(keep_tokens, dtype=np.int32), state)
         beams, scores = new_beams, np.asarray(keep_scores)
-    candidates = finished + [(float(s) / max(1, len(b)), tokenizer.decode(b)) for s, b in zip(scores, beams)]
+    candidates = finished + [(float(s) / max(1, len(b)), tokenizer.decode(b), b) for s, b in zip(scores, beams)]
     candidates.sort(key=lambda c: -c[0])
-    out = [text for _, text in candidates[: options.n]]
+    best = candidates[: options.n]
+    out = [text for _, text, _ in best]
     while len(out) < options.n:
         out.append(out[-1] if out else "")
+    if trace is not None:
+        trace.prompt_ids = prompt_ids
+        trace.token_ids = [_ids_of_text(tokenizer, ids, text) for _, text, ids in best]
     return out
+
+
+def _ids_of_text(tokenizer, ids: list[int], text: str) -> list[int]:
+    """The shortest prefix of ``ids`` whose text covers ``text`` (a stop sequence cut it short)."""
+    low, high = 0, len(ids)  # decoded length grows with the prefix: bisect it
+    while low < high:
+        mid = (low + high) // 2
+        if len(tokenizer.decode(ids[:mid])) >= len(text):
+            high = mid
+        else:
+            low = mid + 1
+    return list(ids[:low])

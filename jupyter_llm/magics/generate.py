@@ -106,12 +106,15 @@ class GenerateMagics(Magics):
         prompt = self._prompt(args, rest, cell)
         options = self._options(args)
         resolved = self.session.resolve(args.model)
+        from ..generation.generator import Trace  # the model is loaded: numpy and TensorFlow are too
+
+        trace = Trace(record_attention=args.attention)  # the ids (and weights) --attention shows
         with user_errors(), warnings_as_notes():  # e.g. symbols of the prompt the model never saw
-            pieces = resolved.model.stream(prompt, **options)
+            pieces = resolved.model.stream(prompt, **options, trace=trace)
         stream = self.session.config.stream and not args.no_stream
         record = {
             "options": {**options, "format": args.format, "stream": stream, "echo": args.echo},
-            "prompt_tokens": len(resolved.model.tokenizer.encode(prompt)),
+            "prompt_tokens": len(trace.prompt_ids),
             "prompt_sha256": hashlib.sha256(prompt.encode()).hexdigest()[:16],
         }
         metadata = provenance(resolved, "generation", **record)
@@ -126,7 +129,7 @@ class GenerateMagics(Magics):
         if args.insert or args.format == "code":
             self.shell.set_next_input(result[0], replace=False)
         if args.attention:
-            self._show_attention(resolved, prompt, texts[0], record)
+            self._show_attention(resolved, trace, record)
 
     def _prompt(self, args, rest: str, cell: str | None) -> str:
         """The prompt: the cell body (or the rest of the line), its template filled in."""
@@ -201,12 +204,10 @@ class GenerateMagics(Magics):
             show(*render())
         return texts, interrupted
 
-    def _show_attention(self, resolved: Resolved, prompt: str, continuation: str, record: dict[str, Any]) -> None:
-        lm = resolved.model
-        with user_errors(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # unknown symbols were reported when generating
-            amap = lm.attention(prompt + continuation, prompt_length=record["prompt_tokens"])
-        amap.prompt_length = min(record["prompt_tokens"], len(amap))
+    def _show_attention(self, resolved: Resolved, trace: Any, record: dict[str, Any]) -> None:
+        """The attention map of the prompt and the first text, from the generation's own trace."""
+        with user_errors():
+            amap = resolved.model.trace_attention(trace)
         metadata = provenance(resolved, "attention", **record)
         amap.meta.update(metadata[METADATA_KEY])
         show(amap._repr_mimebundle_(), metadata)

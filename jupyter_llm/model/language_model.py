@@ -153,7 +153,8 @@ class LanguageModel:
     def generate(self, prompt: str = "", max_tokens: int = 200, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, repetition_penalty: float = 1.0,
                  stop: str | list[str] | None = None, seed: int | None = None, n: int = 1, *,
-                 greedy: bool = False, beam: int | None = None, return_attention: bool = False):
+                 greedy: bool = False, beam: int | None = None, return_attention: bool = False,
+                 trace: Any = None):
         """Continue ``prompt``; returns the new text (a list of ``n`` texts when ``n > 1``).
 
         Args:
@@ -170,71 +171,82 @@ class LanguageModel:
             beam: beam search with this many beams (returns the n best).
             return_attention: also return an :class:`AttentionMap` of prompt and
                 continuation (of the first sample); the result is then ``(text, map)``.
+            trace: a :class:`~jupyter_llm.generation.generator.Trace` to fill in
+                with the ids (and, if it asks, the attention weights) of the generation.
         """
-        options = SamplingOptions(max_tokens, temperature, top_k, top_p, repetition_penalty,
-                                  stop, seed, n, greedy, beam)
-        ids = self.encode_prompt(prompt)
-        if beam is not None:
-            from ..generation.generator import beam_search
+        from ..generation.generator import Trace
 
-            texts = beam_search(self.decoder, self.tokenizer, ids, options)
-            result = texts if n > 1 else texts[0]
-            if return_attention:
-                return result, self.attention((prompt or "") + texts[0], prompt_length=len(ids))
-            return result
-        from ..generation.generator import Trace, sample_stream
-
-        trace = Trace(ids)
+        trace = trace if trace is not None else Trace()
+        trace.record_attention = trace.record_attention or return_attention
         texts = [""] * n
-        for pieces in sample_stream(self.decoder, self.tokenizer, ids, options, trace, return_attention):
-            texts = [t + p for t, p in zip(texts, pieces)]
+        for pieces in self.stream(prompt, max_tokens, temperature, top_k, top_p, repetition_penalty, stop, seed,
+                                  n, greedy=greedy, beam=beam, trace=trace):
+            texts = [t + p for t, p in zip(texts, [pieces] if n == 1 else pieces)]
         result = texts if n > 1 else texts[0]
         if return_attention:
-            return result, self._trace_attention(trace, prompt)
+            return result, self.trace_attention(trace)
         return result
 
     def stream(self, prompt: str = "", max_tokens: int = 200, temperature: float = 1.0,
                top_k: int | None = None, top_p: float | None = None, repetition_penalty: float = 1.0,
                stop: str | list[str] | None = None, seed: int | None = None, n: int = 1, *,
-               greedy: bool = False, beam: int | None = None) -> Iterator[Any]:
+               greedy: bool = False, beam: int | None = None, trace: Any = None) -> Iterator[Any]:
         """Like :meth:`generate`, but yields the text piece by piece as it is made.
 
         With ``n == 1`` each item is a str; with ``n > 1`` it is a list of ``n``
         pieces (some may be empty). Beam search yields its result in one piece.
-        Stopping the iteration early (``break``, an interrupt) keeps what was made.
+        Stopping the iteration early (``break``, an interrupt) keeps what was made,
+        in the text and in ``trace`` (see :meth:`generate`).
         """
         options = SamplingOptions(max_tokens, temperature, top_k, top_p, repetition_penalty,
                                   stop, seed, n, greedy, beam)
         ids = self.encode_prompt(prompt)
-        return self._stream(ids, options)
+        if trace is not None:
+            trace.prompt_ids = ids
+        return self._stream(ids, options, trace)
 
-    def _stream(self, ids: np.ndarray, options: SamplingOptions) -> Iterator[Any]:
+    def _stream(self, ids: np.ndarray, options: SamplingOptions, trace: Any = None) -> Iterator[Any]:
         if options.beam is not None:
             from ..generation.generator import beam_search
 
-            texts = beam_search(self.decoder, self.tokenizer, ids, options)
+            texts = beam_search(self.decoder, self.tokenizer, ids, options, trace)
             yield texts if options.n > 1 else texts[0]
             return
         from ..generation.generator import sample_stream
 
-        for pieces in sample_stream(self.decoder, self.tokenizer, ids, options):
+        record = trace is not None and trace.record_attention
+        for pieces in sample_stream(self.decoder, self.tokenizer, ids, options, trace, record):
             if options.n > 1:
                 if any(pieces):
                     yield pieces
             elif pieces[0]:
                 yield pieces[0]
 
-    def _trace_attention(self, trace, prompt: str) -> AttentionMap:
-        prompt_ids = list(trace.prompt_ids)
-        generated = trace.token_ids[0]
+    def trace_attention(self, trace: Any, row: int = 0) -> AttentionMap:
+        """The attention map of a generation (prompt and continuation of sample ``row``) from its trace.
+
+        The ids come from the trace, never from encoding the text again. A trace
+        that recorded the weights step by step (``Trace(record_attention=True)``)
+        is read as it is; one without them (beam search) is read with one pass of
+        the model over those ids.
+        """
+        prompt_ids = [int(i) for i in trace.prompt_ids]
+        generated = [int(i) for i in trace.token_ids[row]] if trace.token_ids else []
         ids = prompt_ids + generated
-        t = len(ids)
-        weights = np.zeros((t, t), np.float32)
         p = len(prompt_ids)
-        weights[:p, :p] = trace.prompt_weights
-        for i, row in enumerate(trace.step_weights[0][: len(generated)]):
-            weights[p + i, : len(row)] = row
-        tokens = [self.tokenizer.id_to_token(int(i)) for i in ids]
+        if not ids:
+            raise invalid("trace", "a trace of a generation with a prompt or generated tokens", "an empty trace")
+        steps = trace.step_weights[row] if trace.step_weights else []
+        if trace.prompt_weights is not None and len(steps) >= len(generated):
+            t = len(ids)
+            weights = np.zeros((t, t), np.float32)
+            weights[:p, :p] = trace.prompt_weights
+            for i, step in enumerate(steps[: len(generated)]):
+                weights[p + i, : len(step)] = step
+        else:
+            _, _, full = self.decoder.prefill(np.asarray(ids, dtype=np.int32)[None, :])
+            weights = np.asarray(full[0], np.float32)
+        tokens = [self.tokenizer.id_to_token(i) for i in ids]
         return AttentionMap(tokens, weights, prompt_length=p, meta=self._provenance())
 
     # === Attention ===

@@ -180,7 +180,7 @@ def test_data_choices_variables_columns_files_and_uploads(tmp_path):
 
     panel.variable.value = "table"
     assert panel.column.layout.display is None and panel.column.value == "text"
-    assert panel._resolve_source()[1] == "text"
+    assert panel.picker.resolve()[1] == "text"
     assert "21 characters" in _text(panel.data_info)
 
     panel.variable.value = "poem"
@@ -200,7 +200,7 @@ def test_data_choices_variables_columns_files_and_uploads(tmp_path):
     panel.source.value = "upload"
     panel.upload.value = ({"name": "u.txt", "type": "text/plain", "size": 6, "content": memoryview("héllo!".encode()),
                            "last_modified": datetime.datetime.now(datetime.timezone.utc)},)
-    source, column, description = panel._resolve_source()
+    source, column, description = panel.picker.resolve()
     assert source == ["héllo!"] and column is None and "u.txt" in description
 
 
@@ -215,20 +215,20 @@ def test_size_presets_show_parameters_and_measured_speed(shakespeare_text):
     panel = TrainingPanel(shakespeare_text[:20_000], size="tiny", seq_len=16, batch_size=8, steps_per_epoch=0)
     assert "not measured" in _text(panel.sizes_info)
     panel._repr_mimebundle_()  # shown: the chosen size is timed in the background, once
-    panel._measure_job.wait(120)
-    est = panel._estimates
+    panel.sizes.job.wait(120)
+    est = panel.sizes.estimates
     assert est["tiny"].measured and est["tiny"].tokens_per_second > 0
     assert est["small"].basis == "scaled from tiny" and est["medium"].parameters > est["small"].parameters
     assert est["tiny"].parameters > 10_000
     html = panel.sizes_info.value
     assert "(measured)" in html and "scaled from tiny" in html and "tokens/s" in html and "≈" in html
     panel._repr_mimebundle_()
-    assert panel._measure_job.wait(0.1)  # shown again: nothing new is started
+    assert panel.sizes.job.wait(0.1)  # shown again: nothing new is started
 
     panel.size.value = "small"  # choosing a preset measures it
-    panel._measure_job.wait(120)
-    assert est is not panel._estimates
-    est = panel._estimates
+    panel.sizes.job.wait(120)
+    assert est is not panel.sizes.estimates
+    est = panel.sizes.estimates
     assert est["tiny"].measured and est["small"].measured and est["medium"].basis == "scaled from small"
     assert "jl-chosen\"><td>small" in panel.sizes_info.value
 

@@ -21,10 +21,10 @@ from ..errors import invalid
 if TYPE_CHECKING:  # pragma: no cover
     from .attention_view import AttentionView
     from .generate_panel import GeneratePanel
-    from .training_panel import TrainingPanel
+    from .training import TrainingPanel
 
 _LAZY = {
-    "TrainingPanel": ".training_panel",
+    "TrainingPanel": ".training",
     "GeneratePanel": ".generate_panel",
     "AttentionView": ".attention_view",
 }
@@ -33,7 +33,7 @@ __all__ = ["TrainingPanel", "GeneratePanel", "AttentionView", "open_panel", "reg
 
 #: kind -> the panel's class, or "module:Class" (relative to this package, or absolute) imported on first use.
 PANELS: dict[str, str | Callable[..., Any]] = {
-    "train": ".training_panel:TrainingPanel",
+    "train": ".training:TrainingPanel",
     "generate": ".generate_panel:GeneratePanel",
     "assistant": "jupyter_llm.assistant.panel:AssistantPanel",
 }

@@ -30,13 +30,11 @@ from .output import (
     updates_in_place,
     warnings_as_notes,
 )
+from ..options import argparse_spec
+from ..training.options import CONFIG_OPTIONS, TRAINING
 from .parsing import (
-    fraction,
     identifier,
-    non_negative_int,
     parse,
-    positive_float,
-    positive_int,
     split_line,
     unquote_text,
     user_errors,
@@ -45,6 +43,22 @@ from .templates import interpolate
 
 SOURCE_HELP = ("a variable (str, list of str, pandas Series, or DataFrame with --column), "
                "a file path or a glob such as 'texts/*.txt'")
+
+#: The options of ``%llm train`` from the TRAINING table, in the order of its help.
+_TRAIN_OPTIONS = ("overwrite", "epochs", "tokenizer", "size", "max_vocab", "seq_len", "batch_size", "learning_rate",
+                  "steps_per_epoch", "early_stopping", "time_limit", "validation_split", "sample_tokens", "seed")
+
+
+def _training_options(*names: str) -> Callable:
+    """Add these TRAINING options as arguments, as if one ``@argument`` each were written in this order."""
+    def add(func: Callable) -> Callable:
+        for name in reversed(names):
+            flags, kwargs = argparse_spec(TRAINING[name], "magic")
+            if "choices" in kwargs:
+                kwargs.pop("type"), kwargs.pop("metavar")  # argparse's own "invalid choice: ... (choose from ...)"
+            func = argument(*flags, **kwargs)(func)
+        return func
+    return add
 
 
 @magics_class
@@ -82,21 +96,10 @@ class LLMMagics(Magics):
     @argument("--from-notebook", nargs="?", const="", metavar="PATH",
               help="train on the markdown and code cells of this notebook (or of the notebook at PATH)")
     @argument("--name", help="save the model in the store under NAME (refused before training if it exists)")
-    @argument("--overwrite", action="store_true", help="replace a saved model of the same name")
-    @argument("--epochs", type=positive_int, default=1, metavar="N", help="passes over the text (default 1)")
-    @argument("--tokenizer", choices=("char", "word", "bpe"), default="char", help="how text is cut into tokens")
-    @argument("--size", choices=("tiny", "small", "medium"), default="small", help="model size (default small)")
+    @_training_options("overwrite", "epochs", "tokenizer", "size")
     @argument("--column", help="the text column of a DataFrame SOURCE")
-    @argument("--max-vocab", type=positive_int, metavar="N", help="largest vocabulary (word and bpe)")
-    @argument("--seq-len", type=positive_int, metavar="N", help="training window in tokens")
-    @argument("--batch-size", type=positive_int, metavar="N", help="windows per training step")
-    @argument("--steps-per-epoch", type=positive_int, metavar="N", help="steps per epoch (default: one pass)")
-    @argument("--time-limit", type=positive_float, metavar="SECONDS", help="stop after this many seconds")
-    @argument("--validation-split", type=fraction, default=0.1, metavar="F",
-              help="fraction of the text held back to measure the validation loss (default 0.1)")
-    @argument("--sample-tokens", type=non_negative_int, default=0, metavar="N",
-              help="print a sample of N tokens after each epoch (default 0: none)")
-    @argument("--seed", type=non_negative_int, metavar="S", help="seed of the initial weights and of the batches")
+    @_training_options("max_vocab", "seq_len", "batch_size", "learning_rate", "steps_per_epoch", "early_stopping",
+                       "time_limit", "validation_split", "sample_tokens", "seed")
     @argument("-o", "--out", type=identifier, metavar="VAR", help="also store the model in variable VAR")
     def _train(self, rest: str) -> None:
         args = self._parse(self._train, rest)
@@ -107,18 +110,15 @@ class LLMMagics(Magics):
             source = notebook_cells(self.shell.user_ns, args.from_notebook)
         else:
             source = resolve_source(args.source, self.shell.user_ns)
-        config = {k: v for k, v in (("seq_len", args.seq_len), ("batch_size", args.batch_size),
-                                    ("seed", args.seed)) if v is not None}
         import jupyter_llm
 
+        options = {name: getattr(args, name) for name in _TRAIN_OPTIONS}  # None: not given
+        options = {k: TRAINING[k].default_for("magic") if v is None and k not in CONFIG_OPTIONS else v
+                   for k, v in options.items()}
         progress = TrainingProgress(live=updates_in_place(self.shell))
         with user_errors(), quiet_retracing():
-            lm = jupyter_llm.train(
-                source, tokenizer=args.tokenizer, epochs=args.epochs, validation_split=args.validation_split,
-                name=args.name, size=args.size, column=args.column, max_vocab=args.max_vocab,
-                steps_per_epoch=args.steps_per_epoch, time_limit=args.time_limit, overwrite=args.overwrite,
-                on_progress=progress, progress=False, sample_tokens=args.sample_tokens, **config,
-            )
+            lm = jupyter_llm.train(source, name=args.name, column=args.column, on_progress=progress, progress=False,
+                                   **{k: v for k, v in options.items() if v is not None})
         if args.out:
             self.shell.user_ns[args.out] = lm
         if args.name:

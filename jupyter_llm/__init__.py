@@ -110,7 +110,6 @@ def _attention_renderer() -> Any:
 
 # The seams through which lower rooms reach up without importing (#11, jupyter_llm/_hooks.py).
 _hooks.attention_renderer = _attention_renderer
-_hooks.model_loader = load
 
 
 def __getattr__(name: str) -> Any:
@@ -132,13 +131,13 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Called by ``%load_ext jupyter_llm``: registers the magics (no TensorFlow)."""
-    from .magics import load_ipython_extension as _load
+    from .extension import load_ipython_extension as _load
 
     _load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """Called by ``%unload_ext jupyter_llm``."""
-    from .magics import unload_ipython_extension as _unload
+    from .extension import unload_ipython_extension as _unload
 
     _unload(ipython)

@@ -1,7 +1,6 @@
 """Seams that the package root connects, so that a lower room never imports a higher one (#11).
 
-The core never imports ``display/``, and the store never imports the model
-class. Where one of them must still reach up, it calls a function held here,
+The core never imports ``display/``. Where it must still reach up, it calls a function held here,
 which ``jupyter_llm/__init__.py`` fills when the package is imported (with
 functions that import what they need on first call). This module imports
 nothing.
@@ -14,7 +13,3 @@ from typing import Any, Callable
 #: Returns the renderer of an :class:`~jupyter_llm.model.attention.AttentionMap`: an object with
 #: ``to_html(amap)``, ``to_text(amap, k)`` and ``mime_bundle(amap)`` (``jupyter_llm.display.attention``).
 attention_renderer: Callable[[], Any] | None = None
-
-#: ``jl.load``: a :class:`~jupyter_llm.LanguageModel` by name or folder (what the deprecated
-#: ``jupyter_llm.store.load`` forwards to).
-model_loader: Callable[..., Any] | None = None

@@ -142,6 +142,7 @@ class Resolver:
                  prefer: str | Callable[[], str] = "bundled",
                  default: Callable[[], str | None] | None = None) -> None:
         self._namespace = namespace or dict
+        self._variables = namespace is not None  # a script or the CLI has no variables to look in
         self._prefer = prefer
         self._default = default or (lambda: None)
         self.current: Resolved | None = None  # the model a surface made current (an unsaved %llm train)
@@ -197,7 +198,8 @@ class Resolver:
                 f"Expected a variable holding a model, or a saved model ({self._available()}).")
         if not store.is_name(spec):  # a path: the store explains what is wrong with the folder
             return Resolved(self.load(store.resolve(spec)), spec, "folder")
-        raise ModelNotFoundError(f"There is no model named '{spec}'. Expected a model variable, a saved model "
+        kinds = "a model variable, a saved model" if self._variables else "a saved or bundled model"
+        raise ModelNotFoundError(f"There is no model named '{spec}'. Expected {kinds} "
                                  f"({self._available()}) or a model folder.")
 
     def _from(self, origin: str, name: str) -> Resolved | None:

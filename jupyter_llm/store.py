@@ -42,7 +42,6 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from . import _hooks
 from .errors import CorruptModelError, ModelExistsError, ModelNotFoundError, invalid
 
 FORMAT = "jupyter_llm.model"
@@ -138,10 +137,15 @@ def locate(path_or_name: str | os.PathLike, prefer: str = "bundled") -> Path:
     A name that is both a bundled model and one of the user's means the bundled
     one: the defaults stay what the documentation says they are. ``prefer="user"``
     asks for the user's model instead. Either way, a name only one of them has
-    means that one.
+    means that one. A key of the listing names one of them exactly:
+    ``"saved:NAME"`` or ``"bundled:NAME"``.
     """
     if prefer not in PREFER:
         raise invalid("prefer", "'bundled' or 'user'", prefer)
+    if isinstance(path_or_name, str):
+        origin, sep, name = path_or_name.partition(":")
+        if sep and origin in ("saved", "bundled") and is_name(name):
+            return (bundled_dir() if origin == "bundled" else models_dir()) / name
     folder = resolve(path_or_name)
     if isinstance(path_or_name, str) and is_name(path_or_name):
         bundled = bundled_dir() / path_or_name
@@ -581,14 +585,3 @@ def delete_model(path_or_name: str | os.PathLike) -> None:
         _crash_point("delete-moved")
         _crash_point("delete-removing", trash)
         shutil.rmtree(trash, ignore_errors=True)
-
-
-def load(path_or_name: str | os.PathLike, prefer: str = "bundled") -> Any:
-    """Deprecated: use ``jl.load`` (or ``LanguageModel.load``), which this forwards to.
-
-    The store does not import the model class (#11): this goes through the
-    loader the package root registers in :mod:`jupyter_llm._hooks`. It stays
-    only until ``magics/models.py`` and ``widgets/generate_panel.py`` call
-    ``jl.load``; then it is removed.
-    """
-    return _hooks.model_loader(path_or_name, prefer=prefer)

@@ -1,14 +1,11 @@
-"""AssistantPanel (the chat widget) and handle_request (the kernel channel's assistant request)."""
+"""AssistantPanel (the chat widget over the shell's assistant)."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 from assistant_support import assistant, assistant_models, clock, namespace  # noqa: F401
 
-from jupyter_llm.assistant import AssistantPanel, handle_request
-from jupyter_llm.errors import InvalidArgumentError
+from jupyter_llm.widgets import AssistantPanel
 
 
 def test_panel_talks_confirms_and_undoes(assistant):
@@ -51,30 +48,3 @@ def test_panel_explain_and_escaping(assistant):
     assert panel.history[-1][1].status == "error"
     panel.clear()
     assert panel.conversation.value == "" and panel.history == []
-
-
-def test_handle_request_ask_undo_intents(assistant):
-    out = handle_request({"message": "please remind me to phone Bob tomorrow at 3pm"}, assistant)
-    json.dumps(out)  # JSON-ready for the channel
-    assert out["action"] == "ask" and out["intent"] == "add_reminder" and out["status"] == "done"
-    assert out["slots"] == {"task": "phone Bob", "time": "tomorrow at 3pm"}
-    assert "Tue 11 Mar 2025 15:00" in out["text"] and out["html"].startswith("<div")
-    assert out["attention"]["tokens"][:4] == ["please", "remind", "me", "to"]
-    out = handle_request({"action": "ask", "message": "明天下午3点提醒我给妈妈打个电话"}, assistant)
-    assert out["lang"] == "zh" and out["intent"] == "add_reminder"
-    assert handle_request({"action": "undo"}, assistant)["text"].startswith("Undone")
-    intents = handle_request({"action": "intents"}, assistant)["intents"]
-    assert intents["add_reminder"]["zh"] and len(intents) >= 20
-    assert handle_request({"action": "explain", "message": "hello"}, assistant)["status"] == "info"
-
-
-@pytest.mark.parametrize("payload, fragment", [
-    ("hello", "Expected a JSON object"),
-    ({"action": "dance"}, "Expected one of ask"),
-    ({"message": ""}, "Expected a non-empty string"),
-    ({"message": "hi", "yes": "yes"}, "Expected true or false"),
-    ({"action": "teach", "intent": "greet"}, "example"),
-])
-def test_handle_request_rejects_bad_payloads(assistant, payload, fragment):
-    with pytest.raises(InvalidArgumentError, match=fragment):
-        handle_request(payload, assistant)

@@ -269,7 +269,7 @@ def test_generate_bad_inputs(capsys, model, tmp_path):
     assert_one_error_line(err, "--temperature: expected a number > 0")
     code, out, err = run(capsys, "generate", "nope", "To be")
     assert code == 1 and out == ""
-    assert_one_error_line(err, "No model named 'nope'", f"'{MODEL}'")
+    assert_one_error_line(err, "There is no model named 'nope'", f"'{MODEL}'")
     code, _, err = run(capsys, "generate", str(tmp_path / "no_such_folder"))
     assert code == 1
     assert_one_error_line(err, "No model at")

@@ -8,6 +8,7 @@ import pytest
 from magics_support import copy_of, error_of, ip, outputs, provenance_of, run, session, settings, shell  # noqa: F401
 
 import jupyter_llm
+import jupyter_llm as jl
 from jupyter_llm import store
 
 
@@ -87,7 +88,7 @@ def test_train_unsaved_becomes_current_with_progress_in_place(ip, text, capsys):
     assert current is not None and current.model.tokenizer.kind == "word"
     assert current.model.metadata["metrics"]["epochs_completed"] == 2
     assert run(ip, "%generate -n 3 --seed 0 To be").error_in_exec is None
-    assert provenance_of(outputs(ip)[-1])["origin"] == "session"
+    assert provenance_of(outputs(ip)[-1])["origin"] == "memory"
     assert not store.list_models()  # nothing saved (and no bundled model in these tests)
 
 
@@ -181,7 +182,7 @@ def test_train_bad_input(ip, text, line, expected):
 
 def test_train_refuses_an_existing_name_before_training(ip, text, saved):
     assert "already saved" in error_of(ip, f"%llm train text --name tiny {TINY}")
-    assert store.load("tiny").fingerprint == saved.fingerprint
+    assert jl.load("tiny").fingerprint == saved.fingerprint
 
 
 # === list, info, use ===
@@ -262,7 +263,7 @@ def test_load_a_folder(ip, tiny_lm, tmp_path):
     run(ip, f"%llm load {folder}")
     assert settings(ip).default_model == str(folder.resolve())
     run(ip, "%generate -n 3 hello")
-    assert provenance_of(outputs(ip)[-1])["origin"] == "path"
+    assert provenance_of(outputs(ip)[-1])["origin"] == "folder"
     assert "No model at" in error_of(ip, f"%llm load {tmp_path / 'missing'}")
     assert "No model named 'missing'" in error_of(ip, "%llm load missing")
 

@@ -33,7 +33,7 @@ def register(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     text = read_text_argument(args.text)
-    amap = load(args.model).attention(text)
+    amap = load(args.model, args.prefer).attention(text)
     if args.json:
         return out_json(amap.to_dict(), ensure_ascii=False)
     if args.html is not None:

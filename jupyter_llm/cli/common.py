@@ -59,9 +59,18 @@ def examples_text(*lines: str) -> str:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
-def add_model_argument(parser: argparse.ArgumentParser) -> None:
-    """The positional ``MODEL`` of the commands that load one."""
-    parser.add_argument("model", metavar="MODEL", help="a model name in the store, or a model folder")
+def add_model_argument(parser: argparse.ArgumentParser, loads: bool = True) -> None:
+    """The positional ``MODEL`` of the commands that take one, and ``--prefer`` for those that load it."""
+    parser.add_argument("model", metavar="MODEL",
+                        help="a model name (bundled or saved), a key such as saved:NAME, or a model folder")
+    if loads:
+        add_prefer_argument(parser)
+
+
+def add_prefer_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--prefer", choices=("bundled", "user"), default="bundled",
+                        help="which model a name means when one of yours has a bundled model's name "
+                             "(default: bundled; the magics' JupyterLLM.prefer_user_models)")
 
 
 def add_json_flag(parser, **kwargs: Any) -> None:
@@ -138,12 +147,12 @@ def one_or_many(paths: list[Path]) -> Path | list[Path]:
     return paths[0] if len(paths) == 1 else paths
 
 
-def load(model: str):
-    """The model named on the command line (a store name or a folder); imports TensorFlow."""
+def load(model: str, prefer: str = "bundled"):
+    """The model named on the command line, by the rule every surface uses (:mod:`jupyter_llm.resolver`)."""
     import_tensorflow()
-    import jupyter_llm as jl
+    from ..resolver import Resolver
 
-    return jl.load(model)
+    return Resolver(prefer=prefer).resolve(model).model
 
 
 def import_tensorflow() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import EXIT_OK, add_command, interrupted, load, non_negative_int, out, stream_out
+from .common import EXIT_OK, add_command, add_prefer_argument, interrupted, load, non_negative_int, out, stream_out
 
 EXAMPLES = [
     "jupyter-llm demo",
@@ -20,6 +20,7 @@ def register(commands) -> None:
                     EXAMPLES, run)
     p.add_argument("--model", default="shakespeare", metavar="NAME",
                    help="a bundled or saved model (default: shakespeare)")
+    add_prefer_argument(p)
     p.add_argument("--prompt", action="append", metavar="TEXT", help="a prompt to continue (repeatable)")
     p.add_argument("-n", "--max-tokens", type=non_negative_int, default=300, metavar="N",
                    help="tokens per prompt (default: 300)")
@@ -27,7 +28,7 @@ def register(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    lm = load(args.model)
+    lm = load(args.model, args.prefer)
     val = (lm.summary().get("metrics") or {}).get("val_loss")
     out(f"# {lm!r}")
     if val is not None:

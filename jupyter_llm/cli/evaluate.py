@@ -22,7 +22,7 @@ def register(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     sources = source_paths(args.sources)
-    result = load(args.model).evaluate(one_or_many(sources))
+    result = load(args.model, args.prefer).evaluate(one_or_many(sources))
     if args.json:
         return out_json(result, indent=2)
     out(table([

@@ -41,7 +41,7 @@ def sampling_options(args: argparse.Namespace) -> SamplingOptions:
 def run(args: argparse.Namespace) -> int:
     prompt = read_text_argument(args.prompt)
     options = sampling_options(args)  # checks the options together (beam and samples) before loading
-    lm = load(args.model)
+    lm = load(args.model, args.prefer)
     pieces = lm.stream(prompt, **options.to_dict())
     n = options.n
     if n == 1 and args.stream:

@@ -30,7 +30,7 @@ def register(commands) -> None:
     add_json_flag(info, default=argparse.SUPPRESS)
     delete = actions.add_parser("delete", help="delete a model (needs --yes)", description="Delete a saved model.")
     delete.set_defaults(handler=run_delete)
-    add_model_argument(delete)
+    add_model_argument(delete, loads=False)
     delete.add_argument("-y", "--yes", action="store_true", help="confirm the deletion")
 
 
@@ -62,7 +62,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    summary = load(args.model).summary()
+    summary = load(args.model, args.prefer).summary()
     if args.json:
         return out_json(summary, indent=2, ensure_ascii=False, default=str)
     out(_describe(summary))

@@ -55,7 +55,8 @@ CACHE_SIZE = 4
 def is_language_model(value: Any) -> bool:
     """Whether ``value`` is a LanguageModel, without importing the model code (and TensorFlow)."""
     module = sys.modules.get("jupyter_llm.model.language_model")
-    return module is not None and isinstance(value, module.LanguageModel)
+    cls = getattr(module, "LanguageModel", None)  # None while another thread is still importing it
+    return cls is not None and isinstance(value, cls)
 
 
 def origin_of(value: str | None) -> str | None:

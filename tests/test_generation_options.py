@@ -1,0 +1,100 @@
+"""The GENERATION options table: each option's range, and the surfaces built from it agree with it.
+
+``SamplingOptions`` (the API), ``%%generate``'s help, the GeneratePanel's
+controls and the kernel channel's limits are read back and compared with the
+table; the CLI's help is checked in test_cli.py, the protocol's generated files
+in test_kernel_protocol.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from options_support import assert_help_states
+
+from jupyter_llm.errors import InvalidArgumentError
+from jupyter_llm.generation.options import GENERATION, SamplingOptions
+
+
+def _just_outside(option) -> list:
+    """Values an option must refuse: just past each end of its range, and of the wrong kind."""
+    if option.kind is bool:
+        return [1, "yes"]
+    if option.kind is list:
+        return ["", [""], 3, ["ok", 3]]
+    values: list = ["1", True, math.inf, math.nan]
+    step = 1 if option.kind is int else 1e-9
+    if option.low is not None:
+        values.append(option.low if option.low_open else option.low - step)
+    if option.high is not None:
+        values.append(option.high if option.high_open else option.high + step)
+    if option.kind is int:
+        values += [1.5, 2 ** 70 * 1.0]
+    if not option.none and option.kind is not list:
+        values.append(None)
+    return values
+
+
+CASES = [(name, value) for name, option in GENERATION.items() for value in _just_outside(option)]
+
+
+@pytest.mark.parametrize("name, value", CASES, ids=[f"{n}={v!r}" for n, v in CASES])
+def test_each_option_refuses_a_value_just_outside_its_range_in_one_sentence(name, value):
+    with pytest.raises(InvalidArgumentError) as info:
+        SamplingOptions(**{name: value})
+    message = str(info.value)
+    assert message.startswith(f"Invalid value for argument {name}. Expected {GENERATION[name].expected()}")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("name", list(GENERATION))
+def test_each_default_and_each_surfaces_limit_is_allowed(name):
+    option = GENERATION[name]
+    assert SamplingOptions(**{name: option.default}).to_dict()[name] == option.default
+    for surface, rule in option.surfaces.items():
+        if rule.default is not None:
+            assert option.check(rule.default, surface) == rule.default
+        if rule.high is not None:
+            assert option.check(rule.high, surface) == rule.high
+            with pytest.raises(InvalidArgumentError, match=f"Expected .*{rule.high:g}"):
+                option.check(rule.high + 1, surface)
+            assert rule.why, f"{name}: the {surface} surface's own limit must say why"
+
+
+def test_from_dict_takes_each_surfaces_defaults_and_limits():
+    completion = SamplingOptions.from_dict({}, "completion")
+    assert completion.max_tokens == GENERATION["max_tokens"].default_for("completion")
+    assert completion.temperature == GENERATION["temperature"].default_for("completion")
+    assert SamplingOptions.from_dict({"max_tokens": None, "seed": 3}, "channel").seed == 3
+    high = GENERATION["max_tokens"].high_for("channel")
+    assert SamplingOptions.from_dict({"max_tokens": high}, "channel").max_tokens == high
+    with pytest.raises(InvalidArgumentError, match=f"from 0 to {high}"):
+        SamplingOptions.from_dict({"max_tokens": high + 1}, "channel")
+    assert SamplingOptions.from_dict({"max_tokens": high + 1}).max_tokens == high + 1  # the API has no limit
+
+
+@pytest.mark.parametrize("name", list(GENERATION))
+def test_generate_magic_help_states_the_table(name):
+    from jupyter_llm.magics.generate import GenerateMagics
+
+    assert_help_states(GenerateMagics.generate.__doc__, GENERATION[name], "magic")
+
+
+# What a control shows for "off", where None is the option's "off".
+OFF = {"top_k": 0, "top_p": 1.0}
+
+
+@pytest.mark.parametrize("name", [n for n, o in GENERATION.items() if o.ui is not None])
+def test_generate_panel_controls_reach_and_start_where_the_table_says(name):
+    from jupyter_llm.widgets import GeneratePanel
+
+    option = GENERATION[name]
+    control = getattr(GeneratePanel(namespace={}), name)
+    low, high, step = option.ui
+    limit = option.high_for("panel")
+    assert control.min == low and control.max == (min(high, limit) if limit is not None else high)
+    if option.kind is float:
+        assert control.step == step
+    default = option.default_for("panel")
+    assert control.value == (OFF[name] if default is None else default)

@@ -30,8 +30,23 @@ SIZES: dict[str, dict[str, Any]] = {
 LR_SCHEDULES = ("constant", "cosine")
 
 
+class DictFields:
+    """``to_dict``/``from_dict`` of a config dataclass; ``from_dict`` refuses unknown keys in one sentence."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise invalid("config", f"only the keys {sorted(known)}", unknown)
+        return cls(**data)
+
+
 @dataclass
-class ModelConfig:
+class ModelConfig(DictFields):
     """Everything needed to rebuild a :class:`~jupyter_llm.LanguageModel`.
 
     The architecture is ``Embedding -> GRU x num_layers -> causal attention over
@@ -96,16 +111,7 @@ class ModelConfig:
             raise invalid("size", f"one of {sorted(SIZES)}", size)
         return cls(**{**SIZES[size], **overrides})
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise invalid("config", f"only the keys {sorted(known)}", unknown)
-        return cls(**data)
 
 
 CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(ModelConfig))

@@ -217,7 +217,9 @@ def argparse_spec(option: Option, surface: str) -> tuple[tuple[str, ...], dict[s
     setting, such as ``JupyterLLM.max_tokens``); the help names the real default.
     """
     flags = (*option.flags, option.long_flag)
-    kwargs: dict[str, Any] = {"dest": option.name, "default": None, "help": option.describe(surface)}
+    # argparse formats help with %: a literal one ("5% warm-up") is written %%
+    kwargs: dict[str, Any] = {"dest": option.name, "default": None,
+                              "help": option.describe(surface).replace("%", "%%")}
     if option.kind is bool:
         kwargs["action"] = "store_true"
         kwargs["default"] = False

@@ -86,8 +86,23 @@ def bundled_model(name: str | None = None) -> Path | None:
     return folder if store.is_name(folder.name) and (folder / store.MANIFEST).is_file() else None
 
 
+class _Named:
+    """The key and the label of a model with a ``name`` and an ``origin``: one spelling everywhere."""
+
+    name: str
+    origin: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.origin}:{self.name}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} — {LABELS[self.origin]}"
+
+
 @dataclass(frozen=True)
-class ModelEntry:
+class ModelEntry(_Named):
     """One model of the listing: what every picker shows and what the kernel channel sends."""
 
     name: str
@@ -98,14 +113,6 @@ class ModelEntry:
     val_loss: float | None = None
     created: str | None = None
 
-    @property
-    def key(self) -> str:
-        return f"{self.origin}:{self.name}"
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} — {LABELS[self.origin]}"
-
     def to_dict(self) -> dict[str, Any]:
         """The protocol's ``model_info``."""
         return {"key": self.key, "name": self.name, "origin": self.origin, "label": self.label,
@@ -114,20 +121,12 @@ class ModelEntry:
 
 
 @dataclass(frozen=True)
-class Resolved:
+class Resolved(_Named):
     """A model and how it was named (for messages and provenance)."""
 
     model: "LanguageModel"
     name: str  # what the user called it: a variable, a store name or a path
     origin: str  # one of ORIGINS
-
-    @property
-    def key(self) -> str:
-        return f"{self.origin}:{self.name}"
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} — {LABELS[self.origin]}"
 
 
 class Resolver:

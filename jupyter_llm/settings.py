@@ -13,7 +13,6 @@ once for every session in ``ipython_config.py``::
 
 from __future__ import annotations
 
-import math
 import os
 
 from traitlets import Bool, Float, Int, TraitError, Unicode, observe, validate

@@ -167,7 +167,7 @@ def test_train_from_notebook_without_a_notebook(ip, spy_train, monkeypatch):
     ("%llm train text --from-notebook", "Received: both"),
     ("%llm train number", "SOURCE number is a variable of type int"),
     ("%llm train undefined_thing", "SOURCE undefined_thing is neither a variable nor a file"),
-    ("%llm train text --size huge", "invalid choice: 'huge'"),
+    ("%llm train text --size huge", "--size: expected one of 'tiny', 'small', 'medium', received 'huge'"),
     ("%llm train text --epochs 0", "--epochs: expected an integer >= 1, received '0'"),
     ("%llm train text --validation-split 1", "--validation-split: expected a number in [0, 1)"),
     ("%llm train text --name 'bad name'", "Invalid value for argument name"),

@@ -363,9 +363,7 @@ class AssistantStore:
 
     def cancel_event(self, event_id: int) -> Event:
         ev = self.event(event_id)
-        with self.transaction() as c:
-            c.execute("UPDATE events SET deleted_at = ?, updated = ? WHERE id = ?", (self._stamp(), self._stamp(), event_id))
-            self._log(c, f"cancel '{ev.title}'", [{"op": "restore", "table": "events", "id": event_id}])
+        self._soft_delete("events", event_id, f"cancel '{ev.title}'")
         return ev
 
     def import_events(self, events: list[dict[str, Any]]) -> list[int]:
@@ -473,10 +471,15 @@ class AssistantStore:
 
     def delete_note(self, note_id: int) -> Note:
         n = self.note(note_id)
-        with self.transaction() as c:
-            c.execute("UPDATE notes SET deleted_at = ?, updated = ? WHERE id = ?", (self._stamp(), self._stamp(), note_id))
-            self._log(c, f"delete {n.kind} '{n.text}'", [{"op": "restore", "table": "notes", "id": note_id}])
+        self._soft_delete("notes", note_id, f"delete {n.kind} '{n.text}'")
         return n
+
+    def _soft_delete(self, table: str, row_id: int, what: str) -> None:
+        """Mark a row deleted (``undo`` restores it) and log ``what`` was done."""
+        assert table in ("events", "notes")  # a table name is never user input
+        with self.transaction() as c:
+            c.execute(f"UPDATE {table} SET deleted_at = ?, updated = ? WHERE id = ?", (self._stamp(), self._stamp(), row_id))
+            self._log(c, what, [{"op": "restore", "table": table, "id": row_id}])
 
     # === Mood journal ===
 

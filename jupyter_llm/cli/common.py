@@ -85,7 +85,6 @@ def add_table_arguments(parser, options: Iterable[Option], surface: str = "cli")
     """
     for option in options:
         flags, kwargs = argparse_spec(option, surface)
-        kwargs["help"] = kwargs["help"].replace("%", "%%")  # argparse formats help text with %
         parser.add_argument(*flags, **kwargs)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import warnings
 from typing import TYPE_CHECKING, Any, Iterator
 
 from IPython.core import magic_arguments
@@ -23,6 +22,7 @@ from .output import (
     LiveOutput,
     provenance,
     show,
+    show_attention,
     text_bundle,
     updates_in_place,
     warnings_as_notes,
@@ -114,7 +114,8 @@ class GenerateMagics(Magics):
         stream = self.session.config.stream and not args.no_stream
         record = {
             "options": {**options, "format": args.format, "stream": stream, "echo": args.echo},
-            "prompt_tokens": len(trace.prompt_ids),
+            "prompt_tokens": len(trace.prompt_ids if trace.prompt_ids is not None  # set when the stream starts
+                                 else resolved.model.tokenizer.encode(prompt)),  # (a wrapped, lazy stream)
             "prompt_sha256": hashlib.sha256(prompt.encode()).hexdigest()[:16],
         }
         metadata = provenance(resolved, "generation", **record)
@@ -208,9 +209,7 @@ class GenerateMagics(Magics):
         """The attention map of the prompt and the first text, from the generation's own trace."""
         with user_errors():
             amap = resolved.model.trace_attention(trace)
-        metadata = provenance(resolved, "attention", **record)
-        amap.meta.update(metadata[METADATA_KEY])
-        show(amap._repr_mimebundle_(), metadata)
+        show_attention(amap, provenance(resolved, "attention", **record))
 
     def _inputs(self) -> list[str]:
         history = getattr(self.shell, "history_manager", None)

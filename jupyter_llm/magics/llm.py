@@ -11,7 +11,7 @@ import json
 import os
 import shlex
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from IPython.core import magic_arguments
 from IPython.core.error import UsageError
@@ -19,27 +19,15 @@ from IPython.core.magic import Magics, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, kwds
 
 from .. import store
-from .models import DEFAULT_BUNDLED, ModelSession, Resolved
-from .output import (
-    METADATA_KEY,
-    TrainingProgress,
-    provenance,
-    quiet_retracing,
-    show,
-    table_bundle,
-    updates_in_place,
-    warnings_as_notes,
-)
-from ..options import argparse_spec
 from ..training.options import CONFIG_OPTIONS, TRAINING
-from .parsing import (
-    identifier,
-    parse,
-    split_line,
-    unquote_text,
-    user_errors,
-)
+from .models import DEFAULT_BUNDLED, ModelSession, Resolved
+from .output import (TrainingProgress, provenance, quiet_retracing, show, show_attention, table_bundle,
+                     updates_in_place, warnings_as_notes)
+from .parsing import identifier, parse, split_line, table_arguments, unquote_text, user_errors
 from .templates import interpolate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..shell import ShellState
 
 SOURCE_HELP = ("a variable (str, list of str, pandas Series, or DataFrame with --column), "
                "a file path or a glob such as 'texts/*.txt'")
@@ -49,25 +37,13 @@ _TRAIN_OPTIONS = ("overwrite", "epochs", "tokenizer", "size", "max_vocab", "seq_
                   "steps_per_epoch", "early_stopping", "time_limit", "validation_split", "sample_tokens", "seed")
 
 
-def _training_options(*names: str) -> Callable:
-    """Add these TRAINING options as arguments, as if one ``@argument`` each were written in this order."""
-    def add(func: Callable) -> Callable:
-        for name in reversed(names):
-            flags, kwargs = argparse_spec(TRAINING[name], "magic")
-            if "choices" in kwargs:
-                kwargs.pop("type"), kwargs.pop("metavar")  # argparse's own "invalid choice: ... (choose from ...)"
-            func = argument(*flags, **kwargs)(func)
-        return func
-    return add
-
-
 @magics_class
 class LLMMagics(Magics):
     """``%llm``: the management magic."""
 
-    def __init__(self, shell, session: ModelSession) -> None:
+    def __init__(self, shell, state: "ShellState") -> None:
         super().__init__(shell=shell)
-        self.session = session
+        self.session = ModelSession(state)
 
     @no_var_expand
     @line_magic
@@ -96,10 +72,10 @@ class LLMMagics(Magics):
     @argument("--from-notebook", nargs="?", const="", metavar="PATH",
               help="train on the markdown and code cells of this notebook (or of the notebook at PATH)")
     @argument("--name", help="save the model in the store under NAME (refused before training if it exists)")
-    @_training_options("overwrite", "epochs", "tokenizer", "size")
+    @table_arguments(TRAINING, "magic", ["overwrite", "epochs", "tokenizer", "size"])
     @argument("--column", help="the text column of a DataFrame SOURCE")
-    @_training_options("max_vocab", "seq_len", "batch_size", "learning_rate", "steps_per_epoch", "early_stopping",
-                       "time_limit", "validation_split", "sample_tokens", "seed")
+    @table_arguments(TRAINING, "magic", ["max_vocab", "seq_len", "batch_size", "learning_rate", "steps_per_epoch",
+                                         "early_stopping", "time_limit", "validation_split", "sample_tokens", "seed"])
     @argument("-o", "--out", type=identifier, metavar="VAR", help="also store the model in variable VAR")
     def _train(self, rest: str) -> None:
         args = self._parse(self._train, rest)
@@ -126,7 +102,7 @@ class LLMMagics(Magics):
             self._select(args.name)
             print(f"Model '{args.name}' is saved in the store and is now the current model.")
         else:  # current until another model is chosen; JupyterLLM.default_model is left as it was
-            self.session.current = Resolved(lm, args.out or "the model trained last", "session")
+            self.session.current = Resolved(lm, args.out or "the model trained last", "memory")
             print("The trained model is now the current model (unsaved: keep it with %llm save NAME).")
 
     @magic_arguments.magic_arguments("llm list")
@@ -163,7 +139,7 @@ class LLMMagics(Magics):
         args = self._parse(self._info, rest)
         resolved = self.session.resolve(args.name)
         summary = json.loads(json.dumps(resolved.model.summary(), default=str))
-        summary["name"] = summary.get("name") or resolved.label
+        summary["name"] = summary.get("name") or resolved.name
         show({"text/plain": _describe(summary), "application/json": summary},
              provenance(resolved, "info"))
 
@@ -174,7 +150,7 @@ class LLMMagics(Magics):
         args = self._parse(self._use, rest)
         resolved = self.session.resolve(args.name, option="%llm use")
         self._select(args.name)
-        print(f"%%generate now uses {resolved.label} by default.")
+        print(f"%%generate now uses {resolved.name} by default.")
 
     @magic_arguments.magic_arguments("llm save")
     @kwds(description="Save the current model (or --model) in the store under NAME, or in a folder.")
@@ -189,7 +165,7 @@ class LLMMagics(Magics):
         self.session.remember(folder, resolved.model)
         if args.model is None:  # the current model keeps being current, now by name
             self._select(args.name if store.is_name(args.name) else str(folder))
-        print(f"Saved {resolved.label} to {folder}.")
+        print(f"Saved {resolved.name} to {folder}.")
 
     @magic_arguments.magic_arguments("llm load")
     @kwds(description="Load a saved model and make it the current model.")
@@ -244,13 +220,12 @@ class LLMMagics(Magics):
         source = resolve_source(args.source, self.shell.user_ns)
         with user_errors(), warnings_as_notes(), quiet_retracing():
             metrics = resolved.model.evaluate(source, column=args.column)
-        text = (f"{resolved.label} on {args.source}: loss {metrics['loss']:.4f} nats/token, "
+        text = (f"{resolved.name} on {args.source}: loss {metrics['loss']:.4f} nats/token, "
                 f"{metrics['bits_per_char']:.3f} bits/char, perplexity {metrics['perplexity']:.2f} "
                 f"({metrics['tokens']:,} tokens)")
         show({"text/plain": text, "application/json": metrics},
              provenance(resolved, "evaluation", source=args.source))
-        if args.out:
-            self.shell.user_ns[args.out] = metrics
+        self._keep(args.out, metrics)
 
     @magic_arguments.magic_arguments("llm attention")
     @kwds(description="Show which earlier tokens each token of TEXT attends to. TEXT is the rest of the "
@@ -273,11 +248,8 @@ class LLMMagics(Magics):
         resolved = self.session.resolve(name)
         with user_errors(), warnings_as_notes():
             amap = resolved.model.attention(text)
-        metadata = provenance(resolved, "attention", text_tokens=len(amap))
-        amap.meta.update(metadata[METADATA_KEY])
-        show(amap._repr_mimebundle_(), metadata)
-        if args.out:
-            self.shell.user_ns[args.out] = amap
+        show_attention(amap, provenance(resolved, "attention", text_tokens=len(amap)))
+        self._keep(args.out, amap)
 
     @magic_arguments.magic_arguments("llm panel")
     @kwds(description="Open an interactive panel: 'train' (data, sizes, live loss curves, Stop, save), "
@@ -331,6 +303,11 @@ class LLMMagics(Magics):
         except ValueError as e:
             raise UsageError(f"Invalid options for {name}: {e} (quote text with matching quotes).") from None
         return parse(command.parser, words, name)
+
+    def _keep(self, variable: str | None, value: Any) -> None:
+        """``-o VAR``: store ``value`` in the user's variable."""
+        if variable:
+            self.shell.user_ns[variable] = value
 
     def _select(self, spec: str) -> None:
         """Make the model ``spec`` names the current model."""

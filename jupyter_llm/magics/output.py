@@ -239,6 +239,12 @@ def show(bundle: Bundle, metadata: dict | None = None) -> None:
     display(bundle, raw=True, metadata=metadata or {})
 
 
+def show_attention(amap: Any, metadata: dict[str, Any]) -> None:
+    """Show an attention map, its provenance recorded in the map's ``meta`` and in the output's metadata."""
+    amap.meta.update(metadata[METADATA_KEY])
+    show(amap._repr_mimebundle_(), metadata)
+
+
 @contextmanager
 def warnings_as_notes() -> Iterator[None]:
     """Show the user warnings of a block (unknown symbols, ...) as one line each, without a source location."""

@@ -12,12 +12,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from ..config import DictFields
 from ..errors import invalid
 from .tokenize import ZH_MODES
 
 
 @dataclass
-class NLUConfig:
+class NLUConfig(DictFields):
     """Everything needed to rebuild and train an intent and slot model.
 
     The network is ``[word embedding; char CNN over the word's letters] ->
@@ -78,17 +79,6 @@ class NLUConfig:
         """A small, fast configuration for a few hundred examples (the assistant's default)."""
         return cls(**{**dict(word_dim=64, char_dim=24, char_filters=48, rnn_units=64, attention_dim=64,
                              dropout=0.2, batch_size=16, learning_rate=5e-3, max_time=60.0), **overrides})
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "NLUConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise TypeError(f"unknown fields {unknown}")
-        return cls(**d)
 
     def train_options(self) -> dict[str, Any]:
         """The fields as options of :meth:`IntentSlotModel.train` (those set from the data left out)."""

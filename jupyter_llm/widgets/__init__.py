@@ -4,6 +4,7 @@
 >>> jw.open_panel("train")              # doctest: +SKIP
 >>> jw.GeneratePanel(lm)                # doctest: +SKIP
 >>> jw.AttentionView(lm.attention(text))  # doctest: +SKIP
+>>> jw.AssistantPanel()                 # doctest: +SKIP
 
 The panels are plain ipywidgets (plus HTML and CSS, no custom front-end code),
 so they work in JupyterLab, Notebook 7 and VS Code without any extension.
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..errors import invalid
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .assistant_panel import AssistantPanel
     from .attention_view import AttentionView
     from .generate_panel import GeneratePanel
     from .training import TrainingPanel
@@ -27,22 +29,23 @@ _LAZY = {
     "TrainingPanel": ".training",
     "GeneratePanel": ".generate_panel",
     "AttentionView": ".attention_view",
+    "AssistantPanel": ".assistant_panel",
 }
 
-__all__ = ["TrainingPanel", "GeneratePanel", "AttentionView", "open_panel", "register_panel", "PANELS"]
+__all__ = ["TrainingPanel", "GeneratePanel", "AttentionView", "AssistantPanel", "open_panel", "register_panel", "PANELS"]
 
 #: kind -> the panel's class, or "module:Class" (relative to this package, or absolute) imported on first use.
 PANELS: dict[str, str | Callable[..., Any]] = {
     "train": ".training:TrainingPanel",
     "generate": ".generate_panel:GeneratePanel",
-    "assistant": "jupyter_llm.assistant.panel:AssistantPanel",
+    "assistant": ".assistant_panel:AssistantPanel",
 }
 
 
 def register_panel(kind: str, factory: str | Callable[..., Any]) -> None:
     """Make ``open_panel(kind)`` (and ``%llm panel KIND``) build a panel with ``factory(**kwargs)``.
 
-    >>> register_panel("assistant", "jupyter_llm.assistant.panel:AssistantPanel")   # doctest: +SKIP
+    >>> register_panel("notes", "my_package.panels:NotesPanel")   # doctest: +SKIP
     """
     PANELS[kind] = factory
 

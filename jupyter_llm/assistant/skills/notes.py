@@ -40,20 +40,24 @@ class NotesSkill(Skill):
         return value
 
     def do_add_note(self, ctx: Context) -> Reply:
-        text = self._text(ctx, "note", "task")
-        if not text:
-            return ctx.error("What should the note say? Expected e.g. 'note that the wifi password is tulip42'.",
-                             "笔记要写什么？例如“记一下wifi密码是tulip42”。")
-        note = ctx.assistant.store.add_note(text, "note", ctx.lang)
-        return ctx.reply(ctx.say("Noted (#{i}): {t}", "已记下（#{i}）：{t}", i=note.id, t=note.text), data={"note": note.to_dict()})
+        return self._add(ctx, "note", ("note", "task"),
+                         ("What should the note say? Expected e.g. 'note that the wifi password is tulip42'.",
+                          "笔记要写什么？例如“记一下wifi密码是tulip42”。"),
+                         ("Noted (#{i}): {t}", "已记下（#{i}）：{t}"))
 
     def do_add_todo(self, ctx: Context) -> Reply:
-        text = self._text(ctx, "task", "note")
+        return self._add(ctx, "todo", ("task", "note"),
+                         ("What is the task? Expected e.g. 'add buy milk to my to-do list'.", "待办是什么？例如“把买牛奶加到待办”。"),
+                         ("Added to-do #{i}: {t}", "已添加待办 #{i}：{t}"))
+
+    def _add(self, ctx: Context, kind: str, slots: tuple[str, ...], missing: tuple[str, str],
+             done: tuple[str, str]) -> Reply:
+        """Store a note or a to-do from the message's slots (in that order of preference)."""
+        text = self._text(ctx, *slots)
         if not text:
-            return ctx.error("What is the task? Expected e.g. 'add buy milk to my to-do list'.",
-                             "待办是什么？例如“把买牛奶加到待办”。")
-        note = ctx.assistant.store.add_note(text, "todo", ctx.lang)
-        return ctx.reply(ctx.say("Added to-do #{i}: {t}", "已添加待办 #{i}：{t}", i=note.id, t=note.text), data={"note": note.to_dict()})
+            return ctx.error(*missing)
+        note = ctx.assistant.store.add_note(text, kind, ctx.lang)
+        return ctx.reply(ctx.say(*done, i=note.id, t=note.text), data={"note": note.to_dict()})
 
     def _listing(self, ctx: Context, notes: list[Note], empty: str, title: str) -> Reply:
         if not notes:

@@ -270,5 +270,5 @@ def markdown_table(options: Iterable[Option], surfaces: Iterable[str] = SURFACES
                     said.append(f"default {_shown(rule.default)}")
                 if rule.high is not None:
                     said.append(f"at most {_shown(rule.high)}")
-                notes.append(f"- `{o.name}` on the {surface} surface: {', '.join(said)}. {rule.why}")
+                notes.append(f"- `{o.name}` on the `{surface}` surface: {', '.join(said)}; {rule.why}.")
     return "\n".join(rows + ([""] + notes if notes else []))

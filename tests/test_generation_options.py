@@ -98,3 +98,18 @@ def test_generate_panel_controls_reach_and_start_where_the_table_says(name):
         assert control.step == step
     default = option.default_for("panel")
     assert control.value == (OFF[name] if default is None else default)
+
+
+def test_the_docs_options_page_is_generated_from_the_tables():
+    """docs/options.md is scripts/gen_options_md.py's output: the docs' tables cannot drift from the code."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("gen_options_md", root / "scripts" / "gen_options_md.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page = (root / "docs" / "options.md").read_text(encoding="utf-8")
+    assert page == module.render(), "docs/options.md is stale: run python scripts/gen_options_md.py"
+    for option in GENERATION.values():
+        assert f"| `{option.name}` |" in page

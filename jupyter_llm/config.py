@@ -89,13 +89,12 @@ class ModelConfig(DictFields):
             or self.attention_window < 1
         ):
             raise invalid("attention_window", "a positive integer or None", self.attention_window)
-        if not (0.0 <= float(self.dropout) < 1.0):
+        if not (_is_real(self.dropout) and 0.0 <= self.dropout < 1.0):
             raise invalid("dropout", "a number in [0, 1)", self.dropout)
-        lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (math.isfinite(lr) and lr > 0):
-            raise invalid("learning_rate", "a finite number > 0", lr)
-        if not float(self.clipnorm) > 0:
-            raise invalid("clipnorm", "a number > 0", self.clipnorm)
+        if not (_is_real(self.learning_rate) and math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise invalid("learning_rate", "a finite number > 0", self.learning_rate)
+        if not (_is_real(self.clipnorm) and math.isfinite(self.clipnorm) and self.clipnorm > 0):
+            raise invalid("clipnorm", "a finite number > 0", self.clipnorm)
         if self.lr_schedule not in LR_SCHEDULES:
             raise invalid("lr_schedule", f"one of {', '.join(map(repr, LR_SCHEDULES))}", self.lr_schedule)
 
@@ -115,3 +114,8 @@ class ModelConfig(DictFields):
 
 
 CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(ModelConfig))
+
+
+def _is_real(value: Any) -> bool:
+    """A real number (a bool is not one): what a rate, a norm or a dropout must be."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

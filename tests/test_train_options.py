@@ -167,3 +167,13 @@ def test_panel_controls_reach_and_default_come_from_the_table():
     assert panel.tokenizer.value == TRAINING["tokenizer"].default_for("panel")
     assert [v for _, v in panel.tokenizer.options] == list(TRAINING["tokenizer"].choices)
     assert panel.size.value == TRAINING["size"].default_for("panel")
+
+
+@pytest.mark.parametrize("field, value", [("clipnorm", math.inf), ("clipnorm", math.nan), ("dropout", "x"),
+                                          ("learning_rate", True)])
+def test_a_model_config_given_directly_is_checked_too(field, value):
+    """``jl.train(..., config=ModelConfig(...))`` does not go past the table's checks with a bad value."""
+    import jupyter_llm as jl
+
+    with pytest.raises(jl.InvalidArgumentError, match=rf"argument {field}\. Expected "):
+        jl.ModelConfig(**{field: value})

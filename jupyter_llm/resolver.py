@@ -293,11 +293,10 @@ class Resolver:
         return out
 
     def _available(self, listing: bool = False) -> str:
+        """What exists, as the listing names it: ``available: 'lm' (variable), 'poems' (saved), ...``."""
+        shown = [f"'{e.name}' ({LABELS[e.origin]})" for e in self.list()]
         if listing:
-            shown = [e.label for e in self.list()]
             return ", ".join(shown) if shown else "none yet (train one with jl.train or %llm train)"
-        saved = [m.name for m in store.list_models()]
-        shown = [f"'{n}'" for n in saved] + [f"variable {v}" for v in self.variables()]
         if not shown:
             return "none yet: train one with %llm train SOURCE --name NAME"
         return "available: " + ", ".join(shown)

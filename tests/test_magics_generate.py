@@ -319,7 +319,7 @@ def test_bad_input_is_one_usage_error_and_keeps_variables(ip, lm, cell, expected
 
 def test_unknown_model_lists_the_available_ones(ip, lm, saved):
     message = error_of(ip, "%generate -m nosuch hello")
-    assert "'nosuch'" in message and "'tiny'" in message and "variable lm" in message
+    assert "'nosuch'" in message and "'tiny' (saved)" in message and "'lm' (variable)" in message
 
 
 def test_variable_of_the_wrong_type(ip):

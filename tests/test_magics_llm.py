@@ -345,5 +345,7 @@ def test_panel_opens_each_panel_and_refuses_unknown_kinds(ip, saved):
     finally:
         IPython.display.display = original
     assert isinstance(shown[0], GeneratePanel) and isinstance(shown[1], TrainingPanel)
+    assert shown[0].picker.value == "saved:tiny"  # the saved model, by its key: one entry, not a copy
+    assert [label for label, _ in shown[0].picker.options].count("tiny — saved") == 1
     assert "Expected one of: train, generate, assistant" in error_of(ip, "%llm panel nonsense")
     assert "missing" in error_of(ip, "%llm panel generate -m missing")

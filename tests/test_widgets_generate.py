@@ -129,3 +129,14 @@ def test_insert_below_without_a_notebook_says_so(tiny_lm, monkeypatch):
     panel.wait(60)
     panel.insert_button.click()
     assert "needs a notebook" in _text(panel.status)
+
+
+def test_the_notebooks_unsaved_model_is_listed_and_picked(tiny_lm):
+    """After ``%llm train`` without a name, the panel offers that model (in memory) and starts on it."""
+    from jupyter_llm.resolver import Resolved, Resolver
+
+    resolver = Resolver(namespace=dict)
+    resolver.current = Resolved(tiny_lm, "the model trained last", "memory")
+    panel = GeneratePanel(namespace={}, resolver=resolver)
+    assert panel.picker.value == "memory:the model trained last" and panel.model is tiny_lm
+    assert panel.picker.options[0][0] == "the model trained last — in memory"

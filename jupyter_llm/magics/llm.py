@@ -266,14 +266,10 @@ class LLMMagics(Magics):
                              f"Received: {args.kind!r}")
         kwargs: dict[str, Any] = {}
         if args.kind == "generate":
-            if args.model is not None:
-                kwargs["model"] = self.session.resolve(args.model).model
-            else:
-                try:
-                    kwargs["model"] = self.session.resolve(None).model
-                except UsageError:
-                    pass  # no model yet: the panel's picker lists what there is
-            kwargs["namespace"] = self.shell.user_ns
+            if args.model is not None:  # checked here (one UsageError); the panel shows it by its key
+                resolved = self.session.resolve(args.model)
+                kwargs["model"] = resolved.key if resolved.origin in ("variable", "saved", "bundled") else resolved.model
+            kwargs["namespace"] = self.shell.user_ns  # the shell's resolver: it picks the current model itself
         elif args.kind == "train":
             kwargs["namespace"] = self.shell.user_ns
         with user_errors():

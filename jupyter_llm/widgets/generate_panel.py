@@ -190,9 +190,9 @@ class GeneratePanel(widgets.VBox):
             entries = []
         options = [(e.label, e.key) for e in entries]
         given = self._given
-        if given is not None and not any(e.origin == "variable" and self.namespace.get(e.name) is given.model
-                                         for e in entries):
-            options.insert(0, (given.label, given.key))
+        for extra in reversed(self._in_memory()):  # models no listing has: shown first, unless a variable holds them
+            if not any(e.origin == "variable" and self.namespace.get(e.name) is extra.model for e in entries):
+                options.insert(0, (extra.label, extra.key))
         values = [v for _, v in options]
         if given is not None and given.key not in values:  # the given model is a variable: pick it
             wanted = wanted or next(k for k in values if self.namespace.get(k.partition(":")[2]) is given.model)
@@ -204,6 +204,14 @@ class GeneratePanel(widgets.VBox):
                 return
         if values:
             self.picker.value = values[0]
+
+    def _in_memory(self) -> list[Resolved]:
+        """Models in no listing: the one passed in, and the notebook's unsaved model (``%llm train`` without a name)."""
+        extras = [self._given] if self._given is not None else []
+        current = self.resolver.current
+        if current is not None and current.origin == "memory" and all(current.model is not r.model for r in extras):
+            extras.append(current)
+        return extras
 
     def _wanted_key(self, model: Any) -> str | None:
         """The key of the model the constructor was given by name (a name means what it means everywhere)."""
@@ -232,8 +240,9 @@ class GeneratePanel(widgets.VBox):
             self.model = None
             self.model_info.value = esc("No model yet: train one (jl.train or TrainingPanel) or save one, then press ↻.")
             return
-        if self._given is not None and key == self._given.key:
-            self._set_model(self._given.model)
+        extra = next((r for r in self._in_memory() if r.key == key), None)
+        if extra is not None:
+            self._set_model(extra.model)
             return
         if key.startswith("variable:"):
             try:

@@ -30,9 +30,10 @@ from .errors import invalid
 __all__ = ["Option", "SurfaceRule", "SURFACES", "argparse_spec", "markdown_table"]
 
 #: The places an option can be set. ``api``: Python calls; ``magic``: ``%%generate``/``%llm train``;
-#: ``cli``: ``jupyter-llm``; ``panel``: the ipywidgets panels; ``channel``: the kernel channel's
-#: ``generate`` request (the drafting side panel); ``completion``: its ``complete`` request (inline completion).
-SURFACES = ("api", "magic", "cli", "panel", "channel", "completion")
+#: ``cli``: ``jupyter-llm``; ``demo``: ``jupyter-llm demo``; ``panel``: the ipywidgets panels; ``channel``: the
+#: kernel channel's ``generate`` request (the drafting side panel); ``completion``: its ``complete`` request
+#: (inline completion).
+SURFACES = ("api", "magic", "cli", "demo", "panel", "channel", "completion")
 
 
 @dataclass(frozen=True)

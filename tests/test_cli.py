@@ -91,6 +91,13 @@ def test_help_states_the_tables_flags_ranges_and_defaults(capsys, command, name)
     assert_help_states(out, TABLES[command][name], "cli")
 
 
+@pytest.mark.parametrize("name", ["max_tokens", "temperature", "seed"])
+def test_demo_help_states_the_tables_demo_rules(capsys, name):
+    code, out, _ = run(capsys, "demo", "--help")
+    assert code == 0
+    assert_help_states(out, GENERATION[name], "demo")
+
+
 @pytest.mark.parametrize("argv, fragment", [
     ([], "Expected a command"),
     (["train", "corpus.txt"], "--name --output is required"),

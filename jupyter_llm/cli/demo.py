@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from .common import EXIT_OK, add_command, add_prefer_argument, interrupted, load, non_negative_int, out, stream_out
+from ..generation.options import GENERATION
+from .common import EXIT_OK, add_command, add_prefer_argument, add_table_arguments, interrupted, load, out, stream_out
+
+#: The sampling options the demo takes (its defaults are the table's "demo" rules).
+OPTIONS = ("max_tokens", "temperature", "seed")
 
 EXAMPLES = [
     "jupyter-llm demo",
@@ -22,9 +26,7 @@ def register(commands) -> None:
                    help="a bundled or saved model (default: shakespeare)")
     add_prefer_argument(p)
     p.add_argument("--prompt", action="append", metavar="TEXT", help="a prompt to continue (repeatable)")
-    p.add_argument("-n", "--max-tokens", type=non_negative_int, default=300, metavar="N",
-                   help="tokens per prompt (default: 300)")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="the same seed gives the same text (default: 0)")
+    add_table_arguments(p, [GENERATION[name] for name in OPTIONS], "demo")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,9 +36,11 @@ def run(args: argparse.Namespace) -> int:
     if val is not None:
         out(f"# validation loss {val:.3f} nats/token")
     prompts = args.prompt or DEMO_PROMPTS.get(args.model, ["\n"])
+    options = {name: GENERATION[name].default_for("demo") if getattr(args, name) is None else getattr(args, name)
+               for name in OPTIONS}
     for i, prompt in enumerate(prompts):
         out(f"\n--- {prompt.strip() or 'new document'} ---")
-        pieces = lm.stream(prompt, max_tokens=args.max_tokens, temperature=0.8, seed=args.seed + i)
+        pieces = lm.stream(prompt, **{**options, "seed": options["seed"] + i})
         if stream_out(prompt, pieces)[1]:
             return interrupted()
         out()

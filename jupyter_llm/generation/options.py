@@ -19,19 +19,23 @@ MIN_PENALTY, MAX_PENALTY = 0.01, 100.0
 
 _INTERACTIVE = ("a request from JupyterLab runs in the kernel while the writer waits, and each token is sent "
                 "over the channel: 4000 tokens is several pages")
+_DEMO_WHY = ("jupyter-llm demo shows what a bundled model writes with no options at all: a passage long enough "
+             "to judge, a little below temperature 1 so a first look is not its strangest, the same text each time")
 _COMPLETION_WHY = ("an inline completion is a suggestion shown while typing: it must come back in a moment, "
                    "so it is short, and a lower temperature keeps it close to what most likely comes next")
 
 GENERATION: dict[str, Option] = {o.name: o for o in [
     Option("max_tokens", int, 200, "tokens to generate", low=0, flags=("-n",), metavar="N",
            ui=(1, 4000, 1),
-           surfaces={"channel": SurfaceRule(high=4000, why=_INTERACTIVE),
+           surfaces={"demo": SurfaceRule(default=300, why=_DEMO_WHY),
+                     "channel": SurfaceRule(high=4000, why=_INTERACTIVE),
                      "panel": SurfaceRule(high=4000, why=_INTERACTIVE),
                      "completion": SurfaceRule(default=24, high=200, why=_COMPLETION_WHY)}),
     Option("temperature", float, 1.0, "lower is more predictable, higher more surprising", low=0, low_open=True,
            flags=("-t",), metavar="T", ui=(0.05, 2.0, 0.05),
            note="for greedy decoding, the most likely token each step, pass greedy=True",
-           surfaces={"completion": SurfaceRule(default=0.5, why=_COMPLETION_WHY)}),
+           surfaces={"demo": SurfaceRule(default=0.8, why=_DEMO_WHY),
+                     "completion": SurfaceRule(default=0.5, why=_COMPLETION_WHY)}),
     Option("top_k", int, None, "sample only among the K most likely tokens", low=1, none="no limit",
            metavar="K", ui=(0, 200, 1)),
     Option("top_p", float, None, "sample only among the most likely tokens whose probabilities add up to P",
@@ -40,7 +44,7 @@ GENERATION: dict[str, Option] = {o.name: o for o in [
     Option("stop", list, [], r"stop before this text (repeatable; \n and \t are a newline and a tab)",
            metavar="TEXT"),
     Option("seed", int, None, "the same seed gives the same text", low=0, none="a new draw each time",
-           metavar="S"),
+           metavar="S", surfaces={"demo": SurfaceRule(default=0, why=_DEMO_WHY)}),
     Option("n", int, 1, "generate N alternatives", low=1, flag="--samples", metavar="N", ui=(1, 8, 1)),
     Option("greedy", bool, False, "always take the most likely token (ignores temperature, top-k and top-p)"),
     Option("beam", int, None, "beam search with N beams", low=1, none="sampling", metavar="N"),

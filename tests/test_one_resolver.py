@@ -109,11 +109,12 @@ def via_kernel_channel(shell, capsys, prefer, spec, source):  # noqa: F811
 
 
 def via_assistant_draft(shell, capsys, prefer, spec, source):  # noqa: F811
+    """``%assistant -m SPEC`` asking for a draft: the draft skill continues it with the model SPEC means."""
     spec = _keyed(spec, source)
     _prefer(shell, prefer)
-    model, label, problem = _state(shell).assistant.draft_model(spec)
-    assert problem is None
-    return model.fingerprint
+    reply = shell.run_line_magic("assistant", f"-o --intent draft -m {spec} --seed 0 draft an email to Bob about the plan")
+    assert reply.intent == "draft" and reply.data["generated"], reply.to_text()
+    return reply.data["fingerprint"]
 
 
 def via_cli(shell, capsys, prefer, spec, source):  # noqa: F811

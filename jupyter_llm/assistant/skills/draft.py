@@ -119,7 +119,8 @@ class DraftSkill(Skill):
         return ctx.reply(ctx.say("Draft {k}:", "草稿（{k}）：", k=ctx.say(kind, {"email": "邮件", "message": "消息", "summary": "摘要",
                                                                             "ad": "广告"}[kind])),
                          body_html=body, extra=[draft] + notes,
-                         data={"kind": kind, "draft": draft, "template": template, "generated": generated, "model": label})
+                         data={"kind": kind, "draft": draft, "template": template, "generated": generated, "model": label,
+                               "fingerprint": getattr(model, "fingerprint", None)})
 
     @staticmethod
     def _source_text(ctx: Context, topic: str) -> str | None:

@@ -167,6 +167,9 @@ def test_bad_generation_options_are_one_sentence(tiny_lm):
         tiny_lm.generate("x", top_k=0)
     with pytest.raises(jl.InvalidArgumentError, match="prompt"):
         tiny_lm.generate(123)
+    for n in (None, 2.0, 0):  # checked before anything is built from it (found by the fuzz suite)
+        with pytest.raises(jl.InvalidArgumentError, match=r"argument n\. Expected an integer >= 1"):
+            tiny_lm.generate("x", n=n)
 
 
 @pytest.fixture(scope="module")

@@ -178,9 +178,10 @@ class LanguageModel:
 
         trace = trace if trace is not None else Trace()
         trace.record_attention = trace.record_attention or return_attention
+        stream = self.stream(prompt, max_tokens, temperature, top_k, top_p, repetition_penalty, stop, seed,
+                             n, greedy=greedy, beam=beam, trace=trace)  # checks every option (n too) first
         texts = [""] * n
-        for pieces in self.stream(prompt, max_tokens, temperature, top_k, top_p, repetition_penalty, stop, seed,
-                                  n, greedy=greedy, beam=beam, trace=trace):
+        for pieces in stream:
             texts = [t + p for t, p in zip(texts, [pieces] if n == 1 else pieces)]
         result = texts if n > 1 else texts[0]
         if return_attention:

@@ -246,13 +246,26 @@ def test_models_listing(capsys, jl_home, saved_tiny):
     code, out, _ = run(capsys, "models")
     header, *rows = out.splitlines()
     assert header.split() == ["NAME", "TOKENIZER", "PARAMETERS", "VAL_LOSS", "CREATED", "SIZE", "WHERE"]
-    assert [r.split()[0] for r in rows if r.split()[-1] == "store"] == ["alpha", "beta"]
-    assert all(r.split()[-1] in ("store", "bundled") for r in rows)
+    assert [r.split()[0] for r in rows if r.split()[-1] == "saved"] == ["alpha", "beta"]
+    assert all(r.split()[-1] in ("saved", "bundled") for r in rows)  # the resolver's words
     assert f"{jl.load('alpha').num_parameters:,}" in rows[0]
     for argv in (["models", "--json"], ["models", "list", "--json"]):
         listed = [m for m in json.loads(run(capsys, *argv)[1]) if not m["bundled"]]
         assert [m["name"] for m in listed] == ["alpha", "beta"]
         assert listed[0]["tokenizer"] == "char" and listed[0]["size_bytes"] > 0
+
+
+def test_models_listing_shows_a_damaged_model_and_what_to_do(capsys, jl_home, saved_tiny):
+    """A saved model whose metadata.json is valid JSON of the wrong shape is listed, marked, and explained."""
+    shutil.copytree(saved_tiny, jl_home / "models" / "good")
+    shutil.copytree(saved_tiny, jl_home / "models" / "bad")
+    (jl_home / "models" / "bad" / "metadata.json").write_text("[1, 2]", encoding="utf-8")
+    code, out, _ = run(capsys, "models")
+    assert code == 0
+    rows = {line.split()[0]: line.split()[-1] for line in out.splitlines()[1:] if line and not line.startswith("'")}
+    assert rows["good"] == "saved" and rows["bad"] == "damaged"
+    (note,) = [line for line in out.splitlines() if line.startswith("'bad' is damaged: ")]
+    assert "metadata.json" in note and note.endswith("models delete bad --yes")
 
 
 def test_models_info(capsys, model):

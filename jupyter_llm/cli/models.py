@@ -55,9 +55,12 @@ def run_list(args: argparse.Namespace) -> int:
             f"{m.val_loss:.3f}" if m.val_loss is not None else "-",
             (m.created or "?")[:16].replace("T", " "),
             _size(m.size_bytes),
-            "bundled" if m.bundled else "store",
+            "damaged" if m.damaged else "bundled" if m.bundled else "saved",
         ))
     out(table(rows))
+    for m in models:
+        if m.damaged:  # listed, never hidden: say why its details are missing and what to do
+            out(f"'{m.name}' is damaged: {m.damaged} Delete it with: {PROG} models delete {m.name} --yes")
     return EXIT_OK
 
 

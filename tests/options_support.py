@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 
@@ -61,3 +62,26 @@ def assert_help_states(help_text: str, option, surface: str) -> None:
     assert (low, high) == (option.low, option.high_for(surface)), text
     assert (low_open, high_open) == (option.low_open, option.high_open), text
     assert (None if default is None else option.kind(default)) == option.default_for(surface), text
+
+
+def just_outside(option) -> list:
+    """Values ``option`` must refuse: just past each end of its range, and values of the wrong kind."""
+    if option.kind is bool:
+        return [1, "yes"]
+    if option.kind is list:
+        return ["", [""], 3, ["ok", 3]]
+    if option.choices:
+        return ["nope", 3]
+    if option.kind is str:
+        return [3]
+    values: list = ["1", True, math.inf, math.nan]
+    step = 1 if option.kind is int else 1e-9
+    if option.low is not None:
+        values.append(option.low if option.low_open else option.low - step)
+    if option.high is not None:
+        values.append(option.high if option.high_open else option.high + step)
+    if option.kind is int:
+        values += [1.5, 2 ** 70 * 1.0]
+    if not option.none:
+        values.append(None)
+    return values

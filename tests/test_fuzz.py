@@ -246,16 +246,10 @@ def ics_files(draw):
         param = draw(st.sampled_from(["", ";TZID=America/New_York", ";VALUE=DATE", ";TZID=Nowhere/Else"]))
         if draw(st.booleans()) or not start:
             lines.append(f"DTSTART{param}:{start}")
-        if draw(st.booleans()):
-            lines.append(f"DTEND{param}:{draw(dates)}")
-        if draw(st.booleans()):
-            lines.append(f"RRULE:{draw(rrule_parts)}")
-        if draw(st.booleans()):
-            lines.append(f"EXDATE{param}:{draw(dates)}")
-        if draw(st.booleans()):
-            lines.append(f"RDATE{param}:{draw(dates)}")
-        if draw(st.booleans()):
-            lines.append(f"RECURRENCE-ID{param}:{draw(dates)}")
+        for name, values in (("DTEND" + param, dates), ("RRULE", rrule_parts), ("EXDATE" + param, dates),
+                             ("RDATE" + param, dates), ("RECURRENCE-ID" + param, dates)):
+            if draw(st.booleans()):  # each optional property, drawn in this order
+                lines.append(f"{name}:{draw(values)}")
         if draw(st.booleans()):
             lines.append("BEGIN:VALARM\r\nTRIGGER:-PT15M\r\nACTION:DISPLAY\r\nEND:VALARM")
         lines.append("END:VEVENT")

@@ -8,35 +8,14 @@ in test_kernel_protocol.py.
 
 from __future__ import annotations
 
-import math
-
 import pytest
-from options_support import assert_help_states
+from options_support import assert_help_states, just_outside
 
 from jupyter_llm.errors import InvalidArgumentError
 from jupyter_llm.generation.options import GENERATION, SamplingOptions
 
 
-def _just_outside(option) -> list:
-    """Values an option must refuse: just past each end of its range, and of the wrong kind."""
-    if option.kind is bool:
-        return [1, "yes"]
-    if option.kind is list:
-        return ["", [""], 3, ["ok", 3]]
-    values: list = ["1", True, math.inf, math.nan]
-    step = 1 if option.kind is int else 1e-9
-    if option.low is not None:
-        values.append(option.low if option.low_open else option.low - step)
-    if option.high is not None:
-        values.append(option.high if option.high_open else option.high + step)
-    if option.kind is int:
-        values += [1.5, 2 ** 70 * 1.0]
-    if not option.none and option.kind is not list:
-        values.append(None)
-    return values
-
-
-CASES = [(name, value) for name, option in GENERATION.items() for value in _just_outside(option)]
+CASES = [(name, value) for name, option in GENERATION.items() for value in just_outside(option)]
 
 
 @pytest.mark.parametrize("name, value", CASES, ids=[f"{n}={v!r}" for n, v in CASES])

@@ -10,36 +10,14 @@ import math
 import re
 
 import pytest
+from options_support import just_outside
 
 from jupyter_llm.errors import InvalidArgumentError
 from jupyter_llm.options import argparse_spec
 from jupyter_llm.training.options import CONFIG_OPTIONS, TRAINING, TrainOptions
 
 
-def _just_outside(option) -> list:
-    """Values an option must refuse: just past each end of its range, and of the wrong kind."""
-    if option.kind is bool:
-        return [1, "yes"]
-    if option.choices:
-        return ["nope", 3]
-    if option.kind is str:
-        return [3]
-    values: list = ["1", True]
-    step = 1 if option.kind is int else 1e-9
-    if option.low is not None:
-        values.append(option.low if option.low_open else option.low - step)
-    if option.high is not None:
-        values.append(option.high if option.high_open else option.high + step)
-    if option.kind is int:
-        values.append(1.5)
-    else:
-        values += [math.inf, math.nan]
-    if not option.none:
-        values.append(None)
-    return values
-
-
-CASES = [(name, value) for name, option in TRAINING.items() for value in _just_outside(option)]
+CASES = [(name, value) for name, option in TRAINING.items() for value in just_outside(option)]
 
 
 @pytest.mark.parametrize("name, value", CASES, ids=[f"{n}={v!r}" for n, v in CASES])

@@ -192,12 +192,16 @@ def name_lock(folder: Path) -> FileLock:
     """The lock that serialises every writer of the model folder ``folder`` (in any process).
 
     A ``filelock.FileLock`` (``flock`` on POSIX, ``LockFileEx`` on Windows) on
-    ``$JUPYTER_LLM_HOME/locks/<sha256 of the folder's absolute path>.lock``: the
+    ``$JUPYTER_LLM_HOME/locks/<sha256 of the folder's real path>.lock``: the
     operating system releases it when its holder exits or is killed, so no lock
-    is ever left stale. The empty lock files stay (removing one while another
-    process waits on it would break the lock).
+    is ever left stale. The parent's symbolic links are resolved, so two kernels
+    that reach one store by different paths take one lock. The empty lock files
+    stay, one per name ever written (removing one while another process waits on
+    it would break the lock).
     """
-    key = hashlib.sha256(os.fsencode(os.path.abspath(folder))).hexdigest()[:32]
+    folder = Path(os.path.abspath(folder))
+    real = Path(os.path.realpath(folder.parent)) / folder.name  # not the folder itself: it may be a link being replaced
+    key = hashlib.sha256(os.fsencode(str(real))).hexdigest()[:32]
     locks = home() / "locks"
     locks.mkdir(parents=True, exist_ok=True)
     return FileLock(locks / f"{key}.lock")

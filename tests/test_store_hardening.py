@@ -122,6 +122,16 @@ def test_two_savers_of_one_name_are_serialised(tiny_lm, jl_home, monkeypatch):
     assert (target / "manifest.json").read_bytes() == (source / "manifest.json").read_bytes()
 
 
+def test_one_folder_reached_through_a_link_takes_the_same_lock(jl_home, tmp_path):
+    """Two kernels that name one store by different paths (one through a symbolic link) must exclude each other."""
+    real = jl_home / "models" / "m"
+    real.parent.mkdir(parents=True, exist_ok=True)
+    link = tmp_path / "elsewhere"
+    link.symlink_to(real.parent, target_is_directory=True)
+    assert store.name_lock(link / "m").lock_file == store.name_lock(real).lock_file
+    assert store.name_lock(link / "n").lock_file != store.name_lock(real).lock_file
+
+
 # === 8: malformed manifests and configs are one-sentence CorruptModelErrors ===
 
 @pytest.mark.parametrize("change, field", [

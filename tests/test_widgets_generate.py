@@ -111,6 +111,21 @@ def test_model_picker_lists_namespace_and_store_models(tiny_lm):
     assert by_name.wait(60) and by_name.texts and by_name.error is None
 
 
+def test_a_model_named_by_the_user_is_picked_or_refused_never_swapped(tiny_lm, tmp_path):
+    """A typo is one sentence naming what exists, not a panel quietly showing another model."""
+    import jupyter_llm as jl
+
+    with pytest.raises(jl.ModelNotFoundError, match="no model named 'nosuch'.*shakespeare"):
+        GeneratePanel("nosuch", namespace={})
+    with pytest.raises(jl.ModelNotFoundError, match="no saved model named 'nosuch'"):
+        GeneratePanel("saved:nosuch", namespace={})
+
+    folder = tiny_lm.save(tmp_path / "mine")  # a folder no listing has: loaded, shown first, picked
+    panel = GeneratePanel(str(folder), namespace={})
+    assert panel.picker.value == f"folder:{folder}" == panel.picker.options[0][1]
+    assert panel.model is not None and panel.model.fingerprint == tiny_lm.fingerprint
+
+
 def test_attention_toggle_shows_the_attention_of_the_result(tiny_lm):
     panel = GeneratePanel(tiny_lm, namespace={}, prompt="To be", max_tokens=20, seed=0, attention=True)
     panel.generate_button.click()

@@ -89,7 +89,13 @@ class GeneratePanel(widgets.VBox):
                             panel["temperature"] if temperature is None else temperature, top_k, top_p,
                             panel["repetition_penalty"] if repetition_penalty is None else repetition_penalty,
                             seed, panel["n"] if n is None else n, attention)
-        self.refresh_models(wanted=self._wanted_key(model))
+        wanted = self._wanted_key(model)
+        self.refresh_models(wanted=wanted)
+        if isinstance(model, str) and (wanted is None or self.picker.value != wanted):
+            # Not in the listing: a model folder is loaded now and shown first; an unknown name is one sentence.
+            self._given = self.resolver.resolve(model)
+            self.refresh_models()
+            self.picker.value = self._given.key
         self._on_pick(None)
 
     # === Widgets ===

@@ -32,8 +32,8 @@ __all__ = ["Option", "SurfaceRule", "SURFACES", "argparse_spec", "markdown_table
 #: The places an option can be set. ``api``: Python calls; ``magic``: ``%%generate``/``%llm train``;
 #: ``cli``: ``jupyter-llm``; ``demo``: ``jupyter-llm demo``; ``panel``: the ipywidgets panels; ``channel``: the
 #: kernel channel's ``generate`` request (the drafting side panel); ``completion``: its ``complete`` request
-#: (inline completion).
-SURFACES = ("api", "magic", "cli", "demo", "panel", "channel", "completion")
+#: (inline completion); ``config``: the defaults set with ``%config JupyterLLM.NAME``.
+SURFACES = ("api", "magic", "cli", "demo", "panel", "channel", "completion", "config")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class SurfaceRule:
     """What one surface does differently, and why (shown in the docs)."""
 
     default: Any = None
+    low: float | None = None
     high: float | None = None
     why: str = ""
 
@@ -94,6 +95,10 @@ class Option:
         rule = self.surfaces.get(surface)
         return rule.default if rule is not None and rule.default is not None else self.default
 
+    def low_for(self, surface: str = "api") -> float | None:
+        rule = self.surfaces.get(surface)
+        return rule.low if rule is not None and rule.low is not None else self.low
+
     def high_for(self, surface: str = "api") -> float | None:
         rule = self.surfaces.get(surface)
         return rule.high if rule is not None and rule.high is not None else self.high
@@ -114,7 +119,7 @@ class Option:
             text = "a string"
         else:
             noun = "an integer" if self.kind is int else "a number"
-            text = noun + _range_words(self, high)
+            text = noun + _range_words(self, self.low_for(surface), high)
         if self.none and api:
             text += f", or None ({self.none})"
         return text + (f" ({self.note})" if self.note and api else "")
@@ -127,7 +132,7 @@ class Option:
         """
         if value is None and self.none:
             return None
-        ok, value = _conforms(self, value, self.high_for(surface))
+        ok, value = _conforms(self, value, self.low_for(surface), self.high_for(surface))
         if not ok:
             raise invalid(self.name, self.expected(surface), value)
         return value
@@ -144,8 +149,8 @@ class Option:
         return " ".join(parts)
 
 
-def _range_words(option: Option, high: float | None) -> str:
-    low, g = option.low, "{:g}".format
+def _range_words(option: Option, low: float | None, high: float | None) -> str:
+    g = "{:g}".format
     if low is not None and high is not None:
         if option.low_open or option.high_open:
             return f" in {'(' if option.low_open else '['}{g(low)}, {g(high)}{')' if option.high_open else ']'}"
@@ -184,7 +189,7 @@ def _as_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _conforms(option: Option, value: Any, high: float | None) -> tuple[bool, Any]:
+def _conforms(option: Option, value: Any, low: float | None, high: float | None) -> tuple[bool, Any]:
     kind = option.kind
     if kind is bool:
         return isinstance(value, bool), value
@@ -200,7 +205,7 @@ def _conforms(option: Option, value: Any, high: float | None) -> tuple[bool, Any
     number = _as_number(value)
     if number is None:
         return False, value
-    if option.low is not None and (number < option.low or (option.low_open and number <= option.low)):
+    if low is not None and (number < low or (option.low_open and number <= low)):
         return False, value
     if high is not None and (number > high or (option.high_open and number >= high)):
         return False, value
@@ -269,6 +274,8 @@ def markdown_table(options: Iterable[Option], surfaces: Iterable[str] = SURFACES
                 said = []
                 if rule.default is not None:
                     said.append(f"default {_shown(rule.default)}")
+                if rule.low is not None:
+                    said.append(f"at least {_shown(rule.low)}")
                 if rule.high is not None:
                     said.append(f"at most {_shown(rule.high)}")
                 notes.append(f"- `{o.name}` on the `{surface}` surface: {', '.join(said)}; {rule.why}.")

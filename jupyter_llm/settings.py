@@ -68,13 +68,9 @@ class JupyterLLM(Configurable):
     def _check_sampling(self, proposal):
         option = GENERATION[proposal.trait.name]
         try:
-            value = option.check(proposal.value, "magic")
-            if option.name == "max_tokens" and value < 1:  # -n 0 is a choice; a default of nothing is not
-                raise ValueError
-            return value
+            return option.check(proposal.value, "config")
         except ValueError:
-            expected = "an integer >= 1" if option.name == "max_tokens" else option.expected("magic")
-            raise TraitError(f"Invalid value for JupyterLLM.{option.name}. Expected {expected}. "
+            raise TraitError(f"Invalid value for JupyterLLM.{option.name}. Expected {option.expected('config')}. "
                              f"Received: {proposal.value!r}") from None
 
     @validate("stream_interval")

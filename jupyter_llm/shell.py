@@ -132,9 +132,3 @@ def shared_assistant() -> "Assistant":
 
         _PROCESS_ASSISTANT = Assistant()
     return _PROCESS_ASSISTANT
-
-
-def shared_resolver() -> Resolver:
-    """The resolver of the running shell, else a plain one (no namespace, bundled models first)."""
-    state = current_state()
-    return state.resolver if state is not None else Resolver()

@@ -481,5 +481,6 @@ def _resolver_for(namespace: dict[str, Any] | None, getter: Any) -> Resolver:
     state = current_state()
     if state is not None and (namespace is None or namespace is state.shell.user_ns):
         return state.resolver
-    prefer = state.resolver._prefer if state is not None else "bundled"
-    return Resolver(namespace=getter, prefer=prefer)
+    if state is None:
+        return Resolver(namespace=getter)
+    return Resolver(namespace=getter, prefer=lambda: state.resolver.prefer)  # the shell's setting, read when used

@@ -280,6 +280,36 @@ def test_ics_files_import_or_refuse_in_one_sentence(tmp_path_factory, data):
     for why in refused:
         assert_short(why)
     assert isinstance(events, list)
+    _import_list_and_export(path.parent, events)
+
+
+def _import_list_and_export(folder: Path, events: list) -> None:
+    """What `%assistant import` does next: add the events, list them, fire reminders, export and read back."""
+    import datetime as dt
+
+    from jupyter_llm.assistant.ics import read_ics, write_ics
+    from jupyter_llm.assistant.state import AssistantStore
+
+    clock = lambda: dt.datetime(2026, 3, 4, 12, 0)  # noqa: E731
+    db = AssistantStore(folder / "assistant.sqlite", now=clock)
+    try:
+        try:
+            ids = db.import_events(events)
+        except JupyterLLMError as e:  # read_ics let through a rule import_events refuses: still one sentence
+            assert_short(str(e))
+            return
+        assert len(ids) == len(db.events())
+        skipped: list = []
+        db.occurrences(dt.datetime(2025, 1, 1), dt.datetime(2028, 1, 1), skipped)
+        db.due_reminders(skipped)
+        for _, why in skipped:
+            assert_short(why)
+        written: list = []
+        out = write_ics(db.events(), folder / "again.ics", clock(), written)
+        again = read_ics(out, [])
+        assert len(again) == len(ids) - len(written), (again, written)
+    finally:
+        db.close()
 
 
 # === Mutated store folders ===

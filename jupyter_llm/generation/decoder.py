@@ -13,6 +13,7 @@ prefix is never run again. The prompt itself is read in one parallel call
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from .. import _tf  # noqa: F401  (first: TensorFlow without its start-up notices)
@@ -58,6 +59,8 @@ class Decoder:
         self.grus = gru_layers(model)
         self.attention = model.get_layer("attention")
         self.output_layer = model.get_layer("logits")
+        self._prepare_lock = threading.Lock()
+        self._prepared = False
         units, d, w = config.rnn_units, config.attention_dim, self.window
         n = len(self.grus)
         self._prefill = tf.function(
@@ -107,6 +110,15 @@ class Decoder:
         return logits, new_states, keys, values, weights
 
     # === Python API ===
+
+    def prepare(self) -> None:
+        """Trace (and compile) the graph functions now, once, whichever thread asks first."""
+        with self._prepare_lock:
+            if self._prepared:
+                return
+            logits, state, _ = self.prefill(np.zeros((1, 1), np.int32))
+            self.step(np.zeros(1, np.int32), state)
+            self._prepared = True
 
     def prefill(self, tokens: np.ndarray) -> tuple[np.ndarray, DecoderState, np.ndarray]:
         """Read a batch of prompts ``(B, T)`` of equal length.

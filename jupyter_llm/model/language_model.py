@@ -137,6 +137,17 @@ class LanguageModel:
             self._decoder = Decoder(self.model, self.config)
         return self._decoder
 
+    def prepare(self) -> "LanguageModel":
+        """Compile what generation runs (the prompt pass and the decoding loop) now.
+
+        The first ``generate`` or ``stream`` then answers at once instead of
+        tracing and compiling first. Safe to call from any thread, and more than
+        once: a second call, or a generation started meanwhile, waits for the
+        first instead of compiling again. Returns the model.
+        """
+        self.decoder.prepare()
+        return self
+
     def logits(self, text: str) -> np.ndarray:
         """The model's next-token logits at every position of ``text``: ``(T, vocab_size)``."""
         ids = self.encode_prompt(text, allow_empty=False)

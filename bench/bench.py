@@ -10,7 +10,9 @@ same kind of batches, then generates from the same prompt:
 
 * ``jupyter_llm``: ``jl.train`` and ``LanguageModel.stream`` (incremental decoding);
 * ``torch``: the model in PyTorch (``bench/torch_peer.py``), Adam + clipping,
-  incremental decoding with the GRU state and a key/value ring;
+  incremental decoding with the GRU state and a key/value ring, written lean
+  (``LeanDecoder``: weights laid out once, in-place ring, sampling in torch);
+  the plain ``nn.GRU``-step loop is timed too, as the "nn.GRU-step loop" rows;
 * ``naive``: the same Keras model trained with a plain ``model.fit`` and
   generating by running the whole prefix again for every token.
 
@@ -59,6 +61,9 @@ ROWS: list[tuple[str, tuple[str, ...], float, str, bool | None]] = [
     ("time to first token, batch 1, ms", ("generate", "batch_1", "ttft_s"), 1e3, "{:.1f}", False),
     ("time to first token, batch 8, ms", ("generate", "batch_8", "ttft_s"), 1e3, "{:.1f}", False),
     ("time to first token, first call, ms", ("generate", "first_call", "ttft_s"), 1e3, "{:.0f}", False),
+    # PyTorch only: its plain module loop (nn.GRU on one step, numpy sampling) beside the lean decoder above.
+    ("nn.GRU-step loop tokens/s, batch 1", ("generate_nn_gru_step", "batch_1", "tokens_per_s"), 1, "{:,.0f}", None),
+    ("nn.GRU-step loop tokens/s, batch 8", ("generate_nn_gru_step", "batch_8", "tokens_per_s"), 1, "{:,.0f}", None),
     ("memory after import, MiB", ("memory", "after_import", "rss"), 1, "{:,.0f}", False),
     ("peak memory, training, MiB", ("memory", "train", "peak"), 1, "{:,.0f}", False),
     ("peak memory, generation, MiB", ("memory", "generate", "peak"), 1, "{:,.0f}", False),
@@ -306,8 +311,13 @@ def parity_line(parity: dict[str, Any]) -> str:
         return f"parity check failed: {parity['error']}"
     return (f"parity (same weights in Keras and torch): parameters {parity['keras_parameters']:,} vs "
             f"{parity['torch_parameters']:,}; largest logit difference {parity['max_abs_diff_forward']:.1e} "
-            f"(full forward), {parity['max_abs_diff_incremental']:.1e} (torch incremental vs Keras full), "
-            f"largest logit {parity['logit_scale']:.2f}")
+            f"(full forward), {parity['max_abs_diff_incremental']:.1e} (torch nn.GRU step vs Keras full), "
+            f"{parity.get('max_abs_diff_lean', float('nan')):.1e} (torch lean decoder vs Keras full; <unk> "
+            f"{'banned' if parity.get('lean_unk_banned') else 'NOT banned'}), largest logit "
+            f"{parity['logit_scale']:.2f}; torch samplers vs the exact distribution (total variation, "
+            f"200,000 draws): inverse-CDF {parity.get('sampler_inverse_cdf_tv_distance', float('nan')):.4f}, "
+            f"multinomial {parity.get('sampler_multinomial_tv_distance', float('nan')):.4f}, <unk> drawn "
+            f"{parity.get('sampler_inverse_cdf_unk_drawn', 0) + parity.get('sampler_multinomial_unk_drawn', 0)} times")
 
 
 # === Machine facts ===

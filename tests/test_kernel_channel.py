@@ -89,13 +89,21 @@ def setup(tiny_lm):
             while True:  # until cancelled: the channel checks between two tokens
                 yield "x"
 
+    class Talker(type(tiny_lm)):
+        """A model that makes words until cancelled, to test a streamed completion."""
+
+        def stream(self, prompt="", **options):
+            while True:
+                yield "word "
+
     class Broken(type(tiny_lm)):
         def stream(self, prompt="", **options):
             raise RuntimeError("the weights fell over")
 
     slow = Slow(tiny_lm.model, tiny_lm.tokenizer, tiny_lm.config, tiny_lm.metadata)
     broken = Broken(tiny_lm.model, tiny_lm.tokenizer, tiny_lm.config, tiny_lm.metadata)
-    ns = {"lm": tiny_lm, "slow": slow, "broken": broken}
+    talker = Talker(tiny_lm.model, tiny_lm.tokenizer, tiny_lm.config, tiny_lm.metadata)
+    ns = {"lm": tiny_lm, "slow": slow, "broken": broken, "talker": talker}
     fake = FakeComm()
     fake.worker = Worker()
     channel = Channel(fake, ModelRegistry(lambda: ns), fake.worker)
@@ -108,7 +116,7 @@ def test_quick_requests_are_answered_at_once(setup):
     fake.deliver(req("l", "list_models"))
     (hello,), (listing,) = fake.answers("h"), fake.answers("l")
     assert hello["kind"] == "response" and hello["payload"]["protocol"] == 1
-    assert {m["name"] for m in listing["payload"]["models"]} >= {"lm", "slow", "broken"}
+    assert {m["name"] for m in listing["payload"]["models"]} >= {"lm", "slow", "broken", "talker"}
 
 
 def test_generate_sends_events_then_exactly_one_response(setup):
@@ -132,6 +140,33 @@ def test_cancel_stops_a_running_generation(setup):
     (answer,) = fake.wait("g", timeout=10)
     assert answer["kind"] == "response" and answer["payload"]["cancelled"] is True
     assert answer["payload"]["text"].startswith("x")
+
+
+def test_complete_sends_chunk_events_then_exactly_one_response(setup):
+    fake, _ = setup
+    fake.deliver(req("k", "complete", {"model": "lm", "text": "ROMEO:\nWhat light", "max_tokens": 40, "seed": 1}))
+    (answer,) = fake.wait("k")
+    assert answer["kind"] == "response" and answer["payload"]["cancelled"] is False
+    check_fields(answer["payload"], SPEC["requests"]["complete"]["response"], "complete")
+    events = [m for m in fake.sent if m["id"] == "k" and m["kind"] == "event"]
+    assert all(e["name"] == "chunk" and fake.sent.index(e) < fake.sent.index(answer) for e in events)
+    assert "".join(e["payload"]["text"] for e in events) == answer["payload"]["text"]
+
+
+def test_cancel_stops_a_streamed_completion(setup):
+    fake, _ = setup
+    fake.deliver(req("k", "complete", {"model": "talker", "text": "What light"}))
+    fake.until(lambda sent: len([m for m in sent if m["id"] == "k" and m["kind"] == "event"]) >= 2,
+               what="two chunks of the completion")
+    fake.deliver(req("c", "cancel", {"id": "k"}))
+    assert fake.answers("c")[0]["payload"] == {"cancelled": True}
+    (answer,) = fake.wait("k", timeout=10)
+    assert answer["kind"] == "response" and answer["payload"]["cancelled"] is True
+    about_k = [m for m in fake.sent if m["id"] == "k"]
+    assert about_k[-1] is answer  # no chunk after the answer
+    chunks = "".join(m["payload"]["text"] for m in about_k if m["kind"] == "event")
+    assert chunks == answer["payload"]["text"] and chunks.startswith("word word")
+    assert not chunks.endswith(" ")  # whole words, no trailing space
 
 
 def test_cancel_of_an_unknown_request_says_so(setup):

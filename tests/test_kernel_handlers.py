@@ -10,6 +10,7 @@ from jupyter_llm.kernel import handlers
 from jupyter_llm.kernel.handlers import Context
 from jupyter_llm.kernel.models import ModelRegistry
 from jupyter_llm.kernel.protocol import LIMITS, SPEC, check_fields
+from jupyter_llm.kernel.suggestion import visible, word_end
 
 
 class Recorder:
@@ -103,7 +104,7 @@ def test_generate_without_max_tokens_takes_the_channel_default(ns, tiny_lm, monk
     call("complete", {"model": "lm", "text": "ROMEO:", "seed": 0}, Recorder(ns))
     assert seen["max_tokens"] == GENERATION["max_tokens"].default_for("completion") == 24
     assert seen["temperature"] == GENERATION["temperature"].default_for("completion") == 0.5
-    assert seen["stop"] == ["\n\n"]
+    assert not seen["stop"]  # the handler ends a suggestion at a blank line itself (suggestion.whole_words)
 
 
 def test_generate_stops_when_cancelled_and_keeps_the_text(ns, monkeypatch):
@@ -149,19 +150,62 @@ def test_attention_refuses_empty_or_long_text(ns, text, message):
 
 
 def test_complete_is_short_and_stops_before_a_blank_line(ns):
-    rec = Recorder(ns)
     for seed_text in ["ROMEO:\nI will", "First Citizen:\n", "a\n"]:
+        rec = Recorder(ns)
         reply = call("complete", {"model": "lm", "text": seed_text, "max_tokens": 60, "temperature": 1.0}, rec)
         assert "\n\n" not in reply["text"]
         assert len(reply["text"]) <= 60
-    assert rec.events == []  # completions do not stream
+        assert "".join(p["text"] for _, p in rec.events) == reply["text"]
 
 
 def test_complete_with_a_seed_is_reproducible(ns, tiny_lm):
     payload = {"model": "lm", "text": "ROMEO:\nI will", "max_tokens": 30, "temperature": 1.0, "seed": 7}
     first = call("complete", payload, Recorder(ns))["text"]
     assert call("complete", payload, Recorder(ns))["text"] == first
-    assert first == tiny_lm.generate("ROMEO:\nI will", max_tokens=30, temperature=1.0, stop=["\n\n"], seed=7)
+    made = tiny_lm.generate("ROMEO:\nI will", max_tokens=30, temperature=1.0, seed=7)
+    assert first == visible(made)[0] and made.startswith(first)
+
+
+def words(tiny_lm, pieces: list[str]) -> dict:
+    """A namespace whose model ``words`` makes ``pieces`` (one a token), whatever the prompt."""
+
+    class Words(type(tiny_lm)):
+        def stream(self, prompt="", **options):
+            yield from pieces[: options["max_tokens"]]
+
+    return {"words": Words(tiny_lm.model, tiny_lm.tokenizer, tiny_lm.config, tiny_lm.metadata)}
+
+
+def test_complete_streams_whole_words_as_chunks(tiny_lm, monkeypatch):
+    monkeypatch.setattr(handlers, "COMPLETE_CHUNK_INTERVAL", 0.0)  # one event per step that ends a word
+    rec = Recorder(words(tiny_lm, ["ugh", " yon", "der", " win", "dow", " br"]))
+    reply = call("complete", {"model": "words", "text": "What light thro", "max_tokens": 40}, rec)
+    assert [p["text"] for _, p in rec.events] == ["ugh", " yonder", " window"]
+    assert reply == {"text": "ugh yonder window", "cancelled": False}  # "br" was not finished
+
+
+@pytest.mark.parametrize("pieces, text", [
+    (["ugh yonder,", " win"], "ugh yonder,"),  # punctuation ends a word
+    (["ugh ", "yonder  ", "\n"], "ugh yonder"),  # trailing whitespace waits for a next word
+    (["ugh\n", "\nROMEO"], "ugh"),  # a blank line ends the suggestion, and ends its last word
+    (["ugh don", "'", "t"], "ugh"),  # an apostrophe is inside a word
+    (["我们", "今天", "去"], "我们今天去"),  # Chinese: every character is a word
+    (["春眠不觉晓，", "处处"], "春眠不觉晓，处处"),
+    (["ugh"], ""),  # no word ended: no suggestion
+])
+def test_complete_ends_on_a_word_boundary(tiny_lm, pieces, text):
+    rec = Recorder(words(tiny_lm, pieces))
+    reply = call("complete", {"model": "words", "text": "What light thro", "max_tokens": 40}, rec)
+    assert reply["text"] == text == "".join(p["text"] for _, p in rec.events)
+
+
+def test_word_end_of_partial_text():
+    assert word_end("What light thro") == len("What light")
+    assert word_end("What light ") == len("What light")
+    assert word_end("light.") == len("light.")
+    assert word_end("abc中") == 4 and word_end("中文") == 2
+    assert word_end("thro") == 0 and word_end("") == 0
+    assert visible("a b\n\nc d") == ("a b", True)
 
 
 def test_complete_of_blank_text_is_empty_without_a_model(jl_home):
@@ -171,6 +215,14 @@ def test_complete_of_blank_text_is_empty_without_a_model(jl_home):
 def test_complete_can_be_cancelled(ns):
     rec = Recorder(ns, cancel_after=0)  # cancelled before it starts
     assert call("complete", {"model": "lm", "text": "ROMEO:"}, rec) == {"text": "", "cancelled": True}
+
+
+def test_a_cancelled_complete_keeps_the_words_it_sent(tiny_lm, monkeypatch):
+    monkeypatch.setattr(handlers, "COMPLETE_CHUNK_INTERVAL", 0.0)
+    rec = Recorder(words(tiny_lm, ["ugh", " yon", "der", " win", "dow", " br", "eaks"]), cancel_after=2)
+    reply = call("complete", {"model": "words", "text": "What light thro", "max_tokens": 40}, rec)
+    assert reply == {"text": "ugh yonder", "cancelled": True}
+    assert [p["text"] for _, p in rec.events] == ["ugh", " yonder"]
 
 
 def test_the_assistant_request_is_gone():

@@ -68,6 +68,12 @@ def test_other_limits_are_the_handlers_limits():
     assert handlers.MAX_ATTENTION_TOKENS == LIMITS["attention"]["max_tokens"]
     assert handlers.COMPLETE_CONTEXT_CHARS == LIMITS["complete"]["context_chars"]
     assert handlers.CHUNK_INTERVAL == LIMITS["generate"]["chunk_interval_ms"] / 1000
+    assert handlers.COMPLETE_CHUNK_INTERVAL == LIMITS["complete"]["chunk_interval_ms"] / 1000
+
+
+def test_streaming_requests_send_chunk_events():
+    assert [n for n, r in SPEC["requests"].items() if r["events"]] == ["generate", "complete"]
+    assert SPEC["requests"]["complete"]["events"] == ["chunk"]
     assert protocol.MAX_ID_LENGTH == LIMITS["max_id_length"]
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from .._version import __version__
 from ..errors import invalid
 from ..generation.options import SamplingOptions
 from .models import ModelRegistry
 from .protocol import LIMITS, REQUESTS, VERSION
+from .suggestion import whole_words
 
 # The limits below are protocol.json's; the sampling options' defaults and ranges (max_tokens,
 # temperature, ...) are the options table's, for the surfaces "channel" (generate) and
@@ -31,6 +32,8 @@ COMPLETE_CONTEXT_CHARS: int = LIMITS["complete"]["context_chars"]
 MAX_ATTENTION_TOKENS: int = LIMITS["attention"]["max_tokens"]
 #: Streamed text is sent at most this often (seconds), so a fast model does not flood the channel.
 CHUNK_INTERVAL: float = LIMITS["generate"]["chunk_interval_ms"] / 1000
+#: The same for the words of an inline suggestion (seconds).
+COMPLETE_CHUNK_INTERVAL: float = LIMITS["complete"]["chunk_interval_ms"] / 1000
 
 
 @dataclass
@@ -69,7 +72,7 @@ def generate(payload: dict[str, Any], ctx: Context) -> dict[str, Any]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pieces = lm.stream(payload["prompt"], **options.to_dict())
-    text, cancelled = _pump(pieces, ctx, send=True)
+    text, cancelled = _pump(pieces, ctx, CHUNK_INTERVAL)
     return {"text": text, "cancelled": cancelled, "model": payload["model"],
             "warnings": [str(w.message) for w in caught]}
 
@@ -90,8 +93,14 @@ def attention(payload: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def complete(payload: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    """A short continuation of the text before the cursor, ending before a blank line."""
-    options = SamplingOptions.from_dict({**payload, "stop": ["\n\n"]}, "completion")
+    """A short continuation of the text before the cursor, streamed as ``chunk`` events.
+
+    Only whole words are sent (see :mod:`.suggestion`): the suggestion grows word
+    by word, ends before a blank line, and a word the model had not finished when
+    it reached ``max_tokens`` (or was cancelled) is left out. The answer's
+    ``text`` is the concatenation of the chunks, as for ``generate``.
+    """
+    options = SamplingOptions.from_dict(payload, "completion")
     text = payload["text"][-COMPLETE_CONTEXT_CHARS:]
     if not text.strip():
         return {"text": "", "cancelled": False}
@@ -99,7 +108,7 @@ def complete(payload: dict[str, Any], ctx: Context) -> dict[str, Any]:
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         pieces = lm.stream(text, **options.to_dict())
-    completion, cancelled = _pump(pieces, ctx, send=False)
+    completion, cancelled = _pump(whole_words(pieces), ctx, COMPLETE_CHUNK_INTERVAL)
     return {"text": completion, "cancelled": cancelled}
 
 
@@ -114,8 +123,12 @@ HANDLERS: dict[str, Callable[[dict[str, Any], Context], dict[str, Any]]] = {
 QUICK = frozenset({"hello", "list_models"})
 
 
-def _pump(pieces, ctx: Context, send: bool) -> tuple[str, bool]:
-    """Read a stream of text pieces until it ends or the request is cancelled."""
+def _pump(pieces: Iterable[str], ctx: Context, interval: float) -> tuple[str, bool]:
+    """Read a stream of text pieces until it ends or the request is cancelled.
+
+    The pieces go out as ``chunk`` events, joined, at most every ``interval``
+    seconds; the text returned is the concatenation of the chunks.
+    """
     iterator = iter(pieces)
     parts: list[str] = []
     pending: list[str] = []
@@ -128,17 +141,16 @@ def _pump(pieces, ctx: Context, send: bool) -> tuple[str, bool]:
             except StopIteration:
                 break
             parts.append(piece)
-            if send:
-                pending.append(piece)
-                if time.monotonic() - last >= CHUNK_INTERVAL:
-                    ctx.emit("chunk", {"text": "".join(pending)})
-                    pending.clear()
-                    last = time.monotonic()
+            pending.append(piece)
+            if time.monotonic() - last >= interval and any(pending):
+                ctx.emit("chunk", {"text": "".join(pending)})
+                pending.clear()
+                last = time.monotonic()
             cancelled = ctx.cancelled()
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
             close()  # a generator keeps what it made and frees the decoder
-    if pending:
+    if any(pending):
         ctx.emit("chunk", {"text": "".join(pending)})
     return "".join(parts), cancelled

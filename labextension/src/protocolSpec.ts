@@ -87,7 +87,9 @@ export const PROTOCOL = {
         "temperature": "number?",
         "seed": "integer|null?"
       },
-      "events": [],
+      "events": [
+        "chunk"
+      ],
       "response": {
         "text": "string",
         "cancelled": "boolean"
@@ -161,7 +163,8 @@ export const PROTOCOL = {
       "max_tokens_high": 200,
       "max_tokens_default": 24,
       "temperature_default": 0.5,
-      "context_chars": 800
+      "context_chars": 800,
+      "chunk_interval_ms": 50
     },
     "attention": {
       "max_tokens": 400

@@ -34,7 +34,7 @@ def test_generate_streams_the_text_of_the_chosen_settings(tiny_lm):
     expected = tiny_lm.generate("ROMEO:", max_tokens=120, temperature=0.7, top_k=20, top_p=0.9,
                                 repetition_penalty=1.1, seed=5)
     assert panel.texts == [expected]
-    assert panel.renders > 10  # redrawn while streaming, not once at the end
+    assert panel.renders >= 4  # redrawn as each chunk of tokens comes, not once at the end
     assert _text(panel.output) == "ROMEO:" + expected
     assert "Generated 120 tokens" in _text(panel.status)
     assert panel.text == "ROMEO:" + expected

@@ -7,6 +7,7 @@ caller stops consuming it whenever it likes (an interrupt keeps what was made).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -124,45 +125,78 @@ def sample_stream(
     trace: Trace | None = None,
     record_attention: bool = False,
 ) -> Iterator[list[str]]:
-    """Yield, for each step, the list of new text pieces of the ``n`` rows."""
+    """Yield, for each chunk of steps, the list of new text pieces of the ``n`` rows.
+
+    The tokens are chosen inside the compiled decoding loop (:meth:`Decoder.run`),
+    a chunk of steps per call; stop sequences, streaming and an interrupt act
+    between chunks. The first chunk is short, so the first text comes at once;
+    later ones grow (see :class:`ChunkSizes`). A seed gives the same text
+    whatever the chunk sizes.
+    """
+    from .decoder import DecodingRun
+
     n = options.n
     banned = [tokenizer.unk_id] if tokenizer.unk_id is not None else []
-    sampler = Sampler(options, banned=banned)
     logits, state, prompt_weights = decoder.prefill(prompt_ids[None, :])
     if n > 1:
         logits = np.repeat(logits, n, axis=0)
         state = state.select(np.zeros(n, dtype=np.int32))
+    run = DecodingRun(decoder, logits, state, prompt_ids, options, banned, record_attention)
     rows = [TextAssembler(tokenizer, options.stop) for _ in range(n)]
-    history = [list(prompt_ids) for _ in range(n)]
     if trace is not None:
         trace.prompt_weights = prompt_weights[0]
         trace.token_ids = [r.ids for r in rows]
         trace.step_weights = [[] for _ in range(n)]
-    for _ in range(options.max_tokens):
-        seen = [np.asarray(h) for h in history] if options.repetition_penalty != 1.0 else history
-        tokens = sampler(logits, seen)
-        pieces = []
-        for i, (row, token) in enumerate(zip(rows, tokens)):
-            pieces.append(row.push(token))
-            history[i].append(int(token))
-        done = all(r.finished for r in rows)
-        need_step = not done or record_attention
-        if need_step:
-            position = state.position
-            logits, state, weights = decoder.step(tokens, state)
-            if trace is not None and record_attention:
-                for i in range(n):
-                    if not rows[i].finished or len(trace.step_weights[i]) < len(rows[i].ids):
-                        trace.step_weights[i].append(decoder.ring_to_absolute(weights[i], position))
-        if done:
-            _trim(trace, rows)
-            yield pieces
-            return
-        yield pieces
+    sizes = ChunkSizes()
+    made = 0
+    while made < options.max_tokens:
+        steps = sizes.next(options.max_tokens - made)
+        position = run.state.position
+        started = time.perf_counter()
+        tokens, weights = decoder.run(run, steps)
+        sizes.took(steps, time.perf_counter() - started)
+        pieces = [[] for _ in range(n)]
+        for j in range(steps):
+            for i, row in enumerate(rows):
+                pieces[i].append(row.push(tokens[j, i]))
+            if weights is not None and trace is not None:
+                for i, row in enumerate(rows):
+                    if not row.finished or len(trace.step_weights[i]) < len(row.ids):
+                        trace.step_weights[i].append(decoder.ring_to_absolute(weights[j, i], position + j))
+            if all(r.finished for r in rows):
+                _trim(trace, rows)
+                yield ["".join(p) for p in pieces]
+                return
+        made += steps
+        yield ["".join(p) for p in pieces]
     _trim(trace, rows)
     final = [row.flush() for row in rows]
     if any(final):
         yield final
+
+
+class ChunkSizes:
+    """How many steps the next call of the decoding loop runs.
+
+    The first call is short (the first text shows at once); each next one
+    doubles, up to :data:`~jupyter_llm.generation.decoder.CHUNK`, while a call
+    stays under ``budget`` seconds (so streamed text keeps flowing and a stop
+    sequence or an interrupt is acted on soon).
+    """
+
+    def __init__(self, first: int = 4, budget: float = 0.05) -> None:
+        from .decoder import CHUNK
+
+        self.size, self.limit, self.budget = first, CHUNK, budget
+
+    def next(self, left: int) -> int:
+        return max(1, min(self.size, self.limit, left))
+
+    def took(self, steps: int, seconds: float) -> None:
+        if seconds * 2 <= self.budget:
+            self.size = min(self.limit, steps * 2)
+        elif seconds > self.budget:
+            self.size = max(1, steps // 2)
 
 
 def _trim(trace: Trace | None, rows: list[TextAssembler]) -> None:

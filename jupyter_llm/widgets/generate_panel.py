@@ -322,7 +322,10 @@ class GeneratePanel(widgets.VBox):
             options = self._options()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                stream = lm.stream(prompt, **options)  # checks the prompt and options now
+                from ..generation.generator import Trace  # a model is loaded: TensorFlow is too
+
+                trace = Trace()  # its ids count the tokens made (a piece of text may hold several)
+                stream = lm.stream(prompt, **options, trace=trace)  # checks the prompt and options now
         except JupyterLLMError as e:
             self.status.value = error_html(e)
             return None
@@ -336,7 +339,8 @@ class GeneratePanel(widgets.VBox):
         self._stop_event = threading.Event()
         self._throttle.reset()
         self._notes = notes
-        self.job = Job(lambda: self._generate(lm, stream, options["n"]), "jupyter_llm-generate", self._on_done)
+        self.job = Job(lambda: self._generate(lm, stream, trace, options["n"]), "jupyter_llm-generate",
+                       self._on_done)
         self.status.value = "".join(f'<div class="jl-warn">{esc(n)}</div>' for n in notes) + esc("Generating…")
         self.job.start()
         self._update_buttons()
@@ -350,7 +354,7 @@ class GeneratePanel(widgets.VBox):
         """Block until the current generation ends; True when it has."""
         return self.job.wait(timeout) if self.job is not None else True
 
-    def _generate(self, lm: Any, stream: Any, n: int) -> None:
+    def _generate(self, lm: Any, stream: Any, trace: Any, n: int) -> None:
         start = time.perf_counter()
         try:
             for piece in stream:
@@ -358,7 +362,7 @@ class GeneratePanel(widgets.VBox):
                     self.texts[0] += piece
                 else:
                     self.texts = [t + p for t, p in zip(self.texts, piece)]
-                self._steps += 1
+                self._steps = max(map(len, trace.token_ids), default=0)
                 self._seconds = time.perf_counter() - start
                 if self._stop_event.is_set():
                     break

@@ -1,0 +1,139 @@
+"""The compiled decoding loop: sampling in the graph, chunks of steps, the same text however it is split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jupyter_llm.generation import generator
+from jupyter_llm.generation.sampling import Sampler, SamplingOptions
+
+OPTION_SETS = [
+    dict(),
+    dict(temperature=0.7, top_k=5),
+    dict(top_p=0.8, repetition_penalty=1.3),
+    dict(temperature=1.4, top_k=20, top_p=0.95, repetition_penalty=0.8),
+    dict(greedy=True, repetition_penalty=1.2),
+    dict(n=3, top_k=10),
+    dict(temperature=1e-300),
+]
+
+
+def _ids(o):
+    return ",".join(f"{k}={v}" for k, v in o.items()) or "defaults"
+
+
+@pytest.mark.parametrize("options", OPTION_SETS, ids=_ids)
+def test_graph_sampling_is_the_numpy_reference_rule(options):
+    """Over random logits, the compiled rule keeps the same tokens, with the same logits, and draws the same ones."""
+    import tensorflow as tf
+
+    from jupyter_llm.generation.graph_sampling import Filters, Knobs, pick, process
+
+    rng = np.random.default_rng(0)
+    o = SamplingOptions(seed=0, **{k: v for k, v in options.items() if k != "n"})
+    batch, vocab = 64, 40
+    logits = (rng.normal(size=(batch, vocab)) * 3).astype(np.float32)
+    history = [rng.integers(0, vocab, size=rng.integers(0, 12)) for _ in range(batch)]
+    seen = np.zeros((batch, vocab), bool)
+    for row, ids in enumerate(history):
+        seen[row, ids] = True
+    banned = np.zeros(vocab, bool)
+    banned[3] = True
+
+    reference = Sampler(o, banned=[3])
+    expected = reference.process(logits, history)
+    filters = Filters.of(o)
+    got = process(tf.constant(logits), tf.constant(seen), tf.constant(banned), Knobs.of(o, vocab), filters).numpy()
+    assert np.array_equal(np.isinf(got), np.isinf(expected))
+    finite = np.isfinite(expected)
+    assert np.allclose(got[finite], expected[finite], rtol=1e-12, atol=1e-9)
+
+    u = 1.0 - np.random.default_rng(5).random(batch)
+    reference.rng = np.random.default_rng(5)  # the same draws as u
+    assert np.array_equal(pick(tf.constant(got), tf.constant(u), filters).numpy(), reference(logits, history))
+    assert not (pick(tf.constant(got), tf.constant(u), filters).numpy() == 3).any()  # <unk> is never drawn
+
+
+class _FixedSizes:
+    """A chunk schedule chosen by the test (cycled), instead of the adaptive one."""
+
+    def __init__(self, sizes):
+        self.sizes, self.i = sizes, 0
+
+    def next(self, left):
+        size = self.sizes[self.i % len(self.sizes)]
+        self.i += 1
+        return max(1, min(size, left))
+
+    def took(self, steps, seconds):
+        pass
+
+
+@pytest.mark.parametrize("options", OPTION_SETS, ids=_ids)
+def test_a_seed_gives_the_same_text_whatever_the_chunk_sizes(tiny_lm, monkeypatch, options):
+    kwargs = dict(max_tokens=90, seed=7, stop=["\n\n\n"], **options)
+    texts = []
+    for sizes in ([1], [64], [3, 17, 5], [2, 64, 1, 9]):
+        monkeypatch.setattr(generator, "ChunkSizes", lambda s=sizes: _FixedSizes(s))
+        texts.append(tiny_lm.generate("KING:", **kwargs))
+        pieces = list(tiny_lm.stream("KING:", **kwargs))
+        n = kwargs.get("n", 1)
+        texts.append(["".join(p[i] for p in pieces) for i in range(n)] if n > 1 else "".join(pieces))
+    assert all(t == texts[0] for t in texts), texts
+    assert texts[0]
+
+
+def test_the_tokens_are_those_of_a_step_by_step_loop_with_the_numpy_sampler(tiny_lm):
+    """The compiled loop feeds, carries and samples exactly as one-step calls and the numpy rule do."""
+    from jupyter_llm.generation.generator import Trace
+
+    options = SamplingOptions(max_tokens=150, seed=3, top_k=12, repetition_penalty=1.2, n=2)
+    trace = Trace()
+    tiny_lm.generate("To be", trace=trace, **options.to_dict())
+
+    decoder, tok = tiny_lm.decoder, tiny_lm.tokenizer
+    prompt = tok.encode("To be")
+    logits, state, _ = decoder.prefill(prompt[None, :])
+    logits, state = np.repeat(logits, 2, axis=0), state.select(np.zeros(2, np.int32))
+    sampler = Sampler(options, banned=[tok.unk_id])
+    history = [list(prompt), list(prompt)]
+    for _ in range(150):
+        tokens = sampler(logits, [np.asarray(h) for h in history])
+        for h, t in zip(history, tokens):
+            h.append(int(t))
+        logits, state, _ = decoder.step(tokens, state)
+    assert [h[len(prompt):] for h in history] == trace.token_ids
+
+
+def test_recording_attention_changes_nothing_in_the_text(tiny_lm):
+    plain = tiny_lm.generate("Hark", max_tokens=70, seed=4, top_p=0.9)
+    text, amap = tiny_lm.generate("Hark", max_tokens=70, seed=4, top_p=0.9, return_attention=True)
+    assert text == plain
+    assert len(amap) == len("Hark") + 70
+    rows = amap.weights[len("Hark"):]
+    assert np.allclose(rows.sum(axis=1), 1.0, atol=1e-4)  # every generated token's weights are a distribution
+
+
+def test_without_xla_the_loop_gives_the_same_text(tiny_lm, monkeypatch):
+    from jupyter_llm.generation.decoder import Decoder
+
+    with_xla = tiny_lm.generate("Hark", max_tokens=60, seed=9, top_k=8)
+    monkeypatch.setenv("JUPYTER_LLM_XLA", "0")
+    plain = Decoder(tiny_lm.model, tiny_lm.config)
+    assert not plain.jit_compile
+    monkeypatch.setattr(tiny_lm, "_decoder", plain)
+    assert tiny_lm.generate("Hark", max_tokens=60, seed=9, top_k=8) == with_xla
+
+
+def test_chunks_start_short_and_grow_while_fast():
+    sizes = generator.ChunkSizes(first=4, budget=0.05)
+    seen = []
+    for _ in range(6):
+        steps = sizes.next(1000)
+        seen.append(steps)
+        sizes.took(steps, 0.001)
+    assert seen == [4, 8, 16, 32, 64, 64]
+    sizes.took(64, 0.2)  # a slow call: the next one is shorter
+    assert sizes.next(1000) == 32
+    assert sizes.next(5) == 5

@@ -1,11 +1,23 @@
 /**
  * Inline completion (ghost text) in Markdown cells and text or Markdown files,
- * from the model of the kernel.
+ * from the model of the kernel, streamed as the model writes it.
  *
  * JupyterLab's inline completer (>= 4.1) calls `fetch` after the debouncer
- * delay (provider setting, 350 ms by default here). A new fetch cancels the
- * previous request in the kernel, so typing on never waits for the model; a
- * kernel without jupyter_llm, or without a model, gives no suggestion.
+ * delay (provider setting, 350 ms by default here). `fetch` sends a `complete`
+ * request and answers as soon as the kernel has sent the first words: with an
+ * item marked `isIncomplete` that carries a `token`. JupyterLab then reads the
+ * rest from `stream(token)`, which yields the growing text as the request's
+ * `chunk` events arrive, so the ghost text grows while the model writes. The
+ * kernel sends whole words only: the suggestion never ends mid-word.
+ *
+ * Typing on in the editor ends the suggestion at once: `stream` stops and the
+ * request is cancelled in the kernel (`cancel`), so the model stops writing. A
+ * new fetch also cancels the previous request. A kernel without jupyter_llm,
+ * or without a model, gives no suggestion.
+ *
+ * A caller that does not stream gets the first words from `fetch` (a whole
+ * suggestion, only shorter); with `streaming = false`, `fetch` waits for the
+ * whole text and answers with a complete item.
  */
 
 import {
@@ -15,11 +27,13 @@ import {
   IInlineCompletionList,
   IInlineCompletionProvider
 } from '@jupyterlab/completer';
+import { UUID } from '@lumino/coreutils';
 
 import { ChannelRegistry, KernelChannel } from './channel';
 import { DraftModel } from './draft';
 import { chooseModel } from './models';
 import { IModelInfo } from './protocol';
+import { StreamedSuggestion } from './suggestion';
 import { EditorTargets } from './targets';
 
 const EMPTY: IInlineCompletionList = { items: [] };
@@ -39,6 +53,9 @@ export class KernelInlineCompleter implements IInlineCompletionProvider {
 
   /** On or off (setting `inlineCompletion`). */
   enabled = true;
+
+  /** Answer `fetch` with the first words and stream the rest (else wait for the whole text). */
+  streaming = true;
 
   async fetch(
     request: CompletionHandler.IRequest,
@@ -71,26 +88,71 @@ export class KernelInlineCompleter implements IInlineCompletionProvider {
     }
     const abort = new AbortController();
     this._abort = abort;
-    try {
-      const reply = await channel.request(
+    const suggestion = new StreamedSuggestion();
+    abort.signal.addEventListener('abort', () => suggestion.end()); // stop showing more at once
+    // Typing on in this editor ends the suggestion now, not at the next fetch.
+    const source = target.editor?.model.sharedModel;
+    const onChange = () => {
+      if (source && source.getSource() !== request.text) {
+        abort.abort();
+      }
+    };
+    source?.changed.connect(onChange);
+    onChange(); // (the user may have typed while the model was chosen)
+    channel
+      .request(
         'complete',
         {
           model: model.key,
           text: before,
           max_tokens: this._draft.settings.completionTokens
         },
-        { signal: abort.signal }
-      );
-      if (abort.signal.aborted || reply.cancelled || !reply.text) {
-        return EMPTY;
-      }
-      return { items: [{ insertText: reply.text }] };
-    } catch {
-      return EMPTY; // a suggestion is optional: never bother the writer with errors
-    } finally {
-      if (this._abort === abort) {
-        this._abort = null;
-      }
+        {
+          signal: abort.signal, // aborting sends `cancel`: the model in the kernel stops
+          onEvent: (name, payload) => {
+            if (name === 'chunk') {
+              suggestion.add((payload as { text: string }).text);
+            }
+          }
+        }
+      )
+      .then(
+        reply => suggestion.end(reply.text),
+        () => suggestion.end('') // a suggestion is optional: never bother the writer with errors
+      )
+      .finally(() => {
+        source?.changed.disconnect(onChange);
+        if (this._abort === abort) {
+          this._abort = null;
+        }
+      });
+
+    while (!suggestion.isDone && (!this.streaming || !suggestion.text)) {
+      await suggestion.changed();
+    }
+    if (abort.signal.aborted || !suggestion.text) {
+      return EMPTY;
+    }
+    if (suggestion.isDone) {
+      return { items: [{ insertText: suggestion.text }] };
+    }
+    const token = UUID.uuid4();
+    const shown = suggestion.text;
+    this._streams.set(token, { suggestion, shown });
+    void suggestion.ended.then(() => this._streams.delete(token)); // (a caller that only fetches)
+    return { items: [{ insertText: shown, isIncomplete: true, token }] };
+  }
+
+  /** The rest of the suggestion that `fetch` answered with `token`, as it grows. */
+  async *stream(token: string): AsyncGenerator<{ response: IInlineCompletionItem }> {
+    const streamed = this._streams.get(token);
+    this._streams.delete(token);
+    if (!streamed) {
+      return;
+    }
+    const { suggestion, shown } = streamed;
+    for await (const text of suggestion.updates(shown)) {
+      yield { response: { insertText: text, isIncomplete: !suggestion.isDone } };
     }
   }
 
@@ -103,4 +165,6 @@ export class KernelInlineCompleter implements IInlineCompletionProvider {
   }
 
   private _abort: AbortController | null = null;
+  /** The suggestions `fetch` answered as incomplete, by token, with the text it answered. */
+  private _streams = new Map<string, { suggestion: StreamedSuggestion; shown: string }>();
 }

@@ -49,9 +49,19 @@ CELLS = [
     "from jupyter_llm.display.attention import MIME_TYPE\n"
     f"display({{MIME_TYPE: {json.dumps(TWO_LAYERS)}}}, raw=True)\n"
     "display({MIME_TYPE: {'version': 1, 'tokens': ['a'], 'layers': [{'name': 'x', 'weights': [[1, 2]]}]}}, raw=True)",
+    # The tiny model at a reader's pace (50 ms a token): a streamed suggestion arrives in
+    # pieces, and is still arriving when the test types on, however fast the machine.
+    "import time\n"
+    "class Paced(type(lm)):\n"
+    "    def stream(self, prompt='', **options):\n"
+    "        for piece in super().stream(prompt, **options):\n"
+    "            time.sleep(0.05)\n"
+    "            yield piece\n"
+    "paced = Paced(lm.model, lm.tokenizer, lm.config, lm.metadata)",
 ]
 
 PANEL = "#jupyter-llm-draft"
+COMPLETION_TOKENS = 40
 WIDGET_MANAGER = "@jupyter-widgets/jupyterlab-manager"
 #: The shared model of cell ``i`` of the notebook in view.
 CELL = "window.jupyterapp.shell.currentWidget.content.widgets[{i}].model.sharedModel"
@@ -65,6 +75,10 @@ def ui(browser, lab):
     news = lab.root.parent / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True, exist_ok=True)
     news.write_text('{"fetchNews": "false"}')
+    # Inline suggestions of 40 tokens (setting "Inline completion length"): long enough to stream in pieces.
+    ours = lab.root.parent / "settings" / "@jupyter-llm" / "labextension" / "plugin.jupyterlab-settings"
+    ours.parent.mkdir(parents=True, exist_ok=True)
+    ours.write_text(json.dumps({"completionTokens": COMPLETION_TOKENS}))
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(60_000)
     page = context.new_page()
@@ -252,9 +266,7 @@ def test_inline_completion_shows_ghost_text_that_tab_accepts(ui, screenshot):
     editor.wait_for()
     editor.click()
     ui.keyboard.type("ROMEO:\nWhat light thro")
-    ghost = ui.locator(".jp-GhostText")
-    ghost.wait_for(timeout=30_000)
-    suggestion = ghost.text_content()
+    suggestion = settled_ghost_text(ui, ".jp-Notebook .jp-Cell.jp-mod-active")
     assert suggestion
     screenshot(ui, "inline_completion")
     ui.keyboard.press("Tab")
@@ -270,6 +282,158 @@ def test_inline_completion_shows_ghost_text_that_tab_accepts(ui, screenshot):
     ui.wait_for_function(f"() => !({toggled})()")
     command(ui, "jupyter-llm:toggle-inline-completion")
     ui.wait_for_function(toggled)
+
+
+#: The ghost text of a suggestion (not the transient spacer JupyterLab leaves for a moment where one was).
+GHOST = ".jp-GhostText:not(.jp-GhostText-letterSpacer):not(.jp-GhostText-lineSpacer)"
+
+
+def settled_ghost_text(page, scope: str) -> str:
+    """The ghost text in ``scope`` once its suggestion has stopped growing (no streaming indicator)."""
+    page.wait_for_function(
+        f"""(scope) => {{
+            const ghost = document.querySelector(`${{scope}} {GHOST}`);
+            return !!ghost && !ghost.querySelector('.jp-GhostText-streamingIndicator');
+        }}""",
+        arg=scope,
+        timeout=30_000,
+    )
+    return page.locator(f"{scope} {GHOST}").text_content()
+
+
+#: Records in the page, in order, every text the ghost text of the active cell shows (``{"ghost": null}``:
+#: none) and every message of the jupyter_llm channel; ``window.llmRecording.stop()`` ends it.
+RECORD = f"""() => {{
+    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    const log = [];
+    const ghostText = () => {{
+        const g = document.querySelector('.jp-Notebook .jp-Cell.jp-mod-active {GHOST}');
+        return g ? g.textContent : null;
+    }};
+    let last;
+    const observer = new MutationObserver(() => {{
+        const text = ghostText();
+        if (text !== last) {{ last = text; log.push({{ ghost: text }}); }}
+    }});
+    observer.observe(document.querySelector('.jp-Notebook'), {{ childList: true, subtree: true, characterData: true }});
+    const onMessage = (_, m) => {{
+        const d = m.msg.header.msg_type === 'comm_msg' ? m.msg.content.data : null;
+        if (d && d.v === 1) {{
+            log.push({{ direction: m.direction, kind: d.kind, name: d.name, id: d.id, payload: d.payload }});
+        }}
+    }};
+    kernel.anyMessage.connect(onMessage);
+    const stop = () => {{ observer.disconnect(); kernel.anyMessage.disconnect(onMessage); }};
+    window.llmRecording = {{ log, stop }};
+}}"""
+#: The id of the ``complete`` request sent for the text ``text`` (null: none yet).
+COMPLETE_FOR = """(text) => window.llmRecording.log.filter(e => e.direction === 'send' && e.name === 'complete'
+    && e.payload.text === text).map(e => e.id).pop() ?? null"""
+#: What the kernel sent about request ``id``, in order.
+ABOUT = "(id) => window.llmRecording.log.filter(e => e.direction === 'recv' && e.id === id)"
+ACTIVE_GHOST = f".jp-Notebook .jp-Cell.jp-mod-active {GHOST}"
+
+
+def markdown_cell_with_the_paced_model(page) -> int:
+    """A new Markdown cell in edit mode, completed by the model ``paced``, recording; its index."""
+    open_panel(page)
+    page.locator(f"{PANEL} .jp-LLMDraft-model").select_option("variable:paced")
+    command(page, "notebook:insert-cell-below")
+    command(page, "notebook:change-cell-to-markdown")
+    index = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
+    command(page, "notebook:enter-edit-mode")
+    editor = page.locator(".jp-Notebook .jp-Cell.jp-mod-active .cm-content")
+    editor.wait_for()
+    editor.click()
+    page.evaluate(RECORD)
+    return index
+
+
+def request_for(page, text: str) -> str:
+    """The id of the ``complete`` request for ``text``, once it is sent."""
+    page.wait_for_function(f"(t) => ({COMPLETE_FOR})(t) !== null", arg=text, timeout=30_000)
+    return page.evaluate(COMPLETE_FOR, text)
+
+
+def ghosts_since(log: list[dict], request: str) -> list[str | None]:
+    """The ghost texts shown since ``request`` was sent (None: no ghost text), each change once."""
+    start = next(i for i, e in enumerate(log) if e.get("id") == request)
+    return [e["ghost"] for e in log[start:] if "ghost" in e]
+
+
+def test_inline_completion_streams_ghost_text_in_pieces_that_end_on_words(ui):
+    index = markdown_cell_with_the_paced_model(ui)
+    typed = "ROMEO:\nWhat light thro"
+    try:
+        ui.keyboard.type(typed)
+        request = request_for(ui, typed)
+        ui.wait_for_function(f"(id) => ({ABOUT})(id).some(e => e.kind === 'response')", arg=request,
+                             timeout=30_000)
+        final = settled_ghost_text(ui, ".jp-Notebook .jp-Cell.jp-mod-active")
+        log = ui.evaluate("() => window.llmRecording.log")
+    finally:
+        ui.evaluate("() => window.llmRecording.stop()")
+    about = [e for e in log if e.get("direction") == "recv" and e["id"] == request]
+    chunks = [e["payload"]["text"] for e in about if e["kind"] == "event" and e["name"] == "chunk"]
+    (answer,) = [e["payload"] for e in about if e["kind"] == "response"]
+    assert about[-1]["kind"] == "response"  # the chunks come before the answer
+    assert answer["cancelled"] is False and "".join(chunks) == answer["text"] == final
+    # The ghost text grew in pieces, each one the start of the next, each ending where a word ends.
+    ghosts = [g for g in ghosts_since(log, request) if g]
+    ghosts = [g for i, g in enumerate(ghosts) if i == 0 or g != ghosts[i - 1]]
+    assert len(chunks) >= 2 and len(ghosts) >= 2, (chunks, ghosts)
+    assert ghosts[-1] == final
+    for shorter, longer in zip(ghosts, ghosts[1:]):
+        assert longer.startswith(shorter) and len(longer) > len(shorter), ghosts
+    for shown in ghosts:
+        assert shown == shown.rstrip()
+        assert not (shown[-1].isalnum() and final[len(shown):][:1].isalnum()), (shown, final)
+    ui.keyboard.press("Tab")
+    ui.wait_for_function("([i, s]) => window.jupyterapp.shell.currentWidget.content.widgets[i]"
+                         ".model.sharedModel.getSource() === s", arg=[index, typed + final])
+    ui.keyboard.press("Escape")
+    ui.locator(f"{PANEL} .jp-LLMDraft-model").select_option("variable:best")
+
+
+def test_typing_on_cancels_a_streamed_completion_in_the_kernel(ui):
+    markdown_cell_with_the_paced_model(ui)
+    typed = "ROMEO:\nBut soft, what light"
+    try:
+        ui.keyboard.type(typed)
+        request = request_for(ui, typed)
+        # Its suggestion shows and is still streaming.
+        ui.wait_for_function(
+            f"""(id) => ({ABOUT})(id).some(e => e.kind === 'event')
+                && !!document.querySelector('{ACTIVE_GHOST} .jp-GhostText-streamingIndicator')""",
+            arg=request, timeout=30_000)
+        shown = ui.locator(ACTIVE_GHOST).text_content()
+        assert shown and not ui.evaluate(f"(id) => ({ABOUT})(id).some(e => e.kind === 'response')", request)
+        ui.keyboard.type("~")  # not what the suggestion goes on with
+        # The front end tells the kernel to stop, and the suggestion is gone.
+        ui.wait_for_function(
+            "(id) => window.llmRecording.log.some(e => e.direction === 'send' && e.name === 'cancel'"
+            " && e.payload.id === id)", arg=request, timeout=10_000)
+        ui.wait_for_function(
+            f"""(old) => {{
+                const g = document.querySelector('{ACTIVE_GHOST}');
+                return !g || !g.textContent.startsWith(old);
+            }}""", arg=shown)
+        # The kernel stopped the model and answered with what it had sent, cancelled.
+        ui.wait_for_function(f"(id) => ({ABOUT})(id).some(e => e.kind === 'response')", arg=request,
+                             timeout=30_000)
+        log = ui.evaluate("() => window.llmRecording.log")
+    finally:
+        ui.evaluate("() => window.llmRecording.stop()")
+    about = [e for e in log if e.get("direction") == "recv" and e["id"] == request]
+    (answer,) = [e["payload"] for e in about if e["kind"] == "response"]
+    assert answer["cancelled"] is True, about
+    assert about[-1]["kind"] == "response"  # no chunk after the answer
+    assert "".join(e["payload"]["text"] for e in about if e["kind"] == "event") == answer["text"]
+    assert answer["text"].startswith(shown)
+    ghosts = ghosts_since(log, request)
+    assert None in ghosts[ghosts.index(shown):], ghosts  # typing on took the ghost text away
+    ui.keyboard.press("Escape")
+    ui.locator(f"{PANEL} .jp-LLMDraft-model").select_option("variable:best")
 
 
 # === Commands ===
@@ -330,9 +494,7 @@ def test_a_markdown_file_drafts_with_the_notebook_kernel(ui, lab):
         editor.focus();
     }""")
     ui.keyboard.type("ROMEO:\nBut soft")
-    ghost = ui.locator(".jp-FileEditor .jp-GhostText")
-    ghost.wait_for(timeout=30_000)
-    suggestion = ghost.text_content()
+    suggestion = settled_ghost_text(ui, ".jp-FileEditor")
     ui.keyboard.press("Tab")
     ui.wait_for_function("(s) => window.jupyterapp.shell.currentWidget.content.model.sharedModel"
                          ".getSource().endsWith(s)", arg=suggestion)

@@ -5,7 +5,10 @@ resolver, assistant), registers ``%%generate``/``%generate``, ``%llm`` and
 ``%assistant`` with it, adds the settings to ``%config``, and registers the
 kernel channel's comm target (in a kernel; a no-op in plain IPython), so the
 JupyterLab front end connects without ever sending code. It imports no
-TensorFlow: the first magic that needs a model pays that cost, once.
+TensorFlow on the caller's thread: it starts the warm-up
+(:mod:`jupyter_llm.warm_up`, unless ``JupyterLLM.warm_up`` is off), which imports
+TensorFlow, loads the default model and prepares it on a daemon thread; the
+first magic that needs them waits for it, saying what it waits for.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def load_ipython_extension(ipython: Any) -> None:
         if configurable not in ipython.configurables:
             ipython.configurables.append(configurable)
     register_comm(ipython)  # the JupyterLab extension's channel (a no-op outside a kernel)
+    if state.config.warm_up:
+        state.warm_up.start()
 
 
 def unload_ipython_extension(ipython: Any) -> None:

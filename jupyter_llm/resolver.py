@@ -16,19 +16,26 @@ surface made current (``%llm train``), else the configured default
 The magics, the panels, the kernel channel, the assistant and the CLI all ask
 one :class:`Resolver`; the JupyterLab front end picks from its listing. Loaded
 models are cached by folder and modification time (thread-safe), so a cell run
-again does not read the weights again. Listing never imports TensorFlow;
+again does not read the weights again; two threads asking for one folder at
+once (the warm-up and a cell) load it once. Loading a model also starts its
+:meth:`~jupyter_llm.model.language_model.LanguageModel.prepare` on a background
+thread, so its first generation finds the compiled functions ready
+(:meth:`Resolver.prepare` waits for them). Listing never imports TensorFlow;
 loading a model does, once.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import math
 import sys
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from . import store
 from .errors import JupyterLLMError, ModelNotFoundError, invalid
@@ -148,6 +155,9 @@ class Resolver:
         self.current: Resolved | None = None  # the model a surface made current (an unsaved %llm train)
         self._cache: OrderedDict[Path, tuple[int, "LanguageModel"]] = OrderedDict()
         self._lock = threading.Lock()
+        self._loading: dict[Path, threading.Lock] = {}  # one per folder being read: a second reader waits
+        self._preparing: "weakref.WeakKeyDictionary[Any, threading.Thread]" = weakref.WeakKeyDictionary()
+        self._notes = threading.local()  # .note: told "loading model NAME…" before a folder is read
 
     @property
     def prefer(self) -> str:
@@ -304,19 +314,85 @@ class Resolver:
     # === The cache ===
 
     def load(self, folder: str | Path) -> "LanguageModel":
-        """Load a saved model, or take it from the cache if its files have not changed."""
+        """Load a saved model, or take it from the cache if its files have not changed.
+
+        A model read from disk starts preparing its generation in the background
+        (:meth:`prepare`). Two threads loading one folder at once read it once.
+        """
         folder = Path(folder).resolve()
         stamp = _stamp(folder)
+        hit = self._cached(folder, stamp)
+        if hit is not None:
+            return hit
+        with self._lock:
+            reading = self._loading.setdefault(folder, threading.Lock())
+        try:
+            with reading:
+                hit = self._cached(folder, stamp)  # loaded by another thread meanwhile
+                if hit is not None:
+                    return hit
+                note = getattr(self._notes, "note", None)
+                if note is not None:
+                    tensorflow = "" if "tensorflow" in sys.modules else "TensorFlow and "
+                    note(f"loading {tensorflow}model {folder.name}…")
+                from .model.language_model import LanguageModel
+
+                model = LanguageModel.load(folder)
+                self.remember(folder, model)
+        finally:
+            with self._lock:
+                self._loading.pop(folder, None)
+        self._prepare_in_background(model)
+        return model
+
+    def _cached(self, folder: Path, stamp: int) -> "LanguageModel | None":
         with self._lock:
             hit = self._cache.get(folder)
             if hit is not None and hit[0] == stamp:
                 self._cache.move_to_end(folder)
                 return hit[1]
-        from .model.language_model import LanguageModel
+        return None
 
-        model = LanguageModel.load(folder)
-        self.remember(folder, model)
-        return model
+    @contextlib.contextmanager
+    def noting(self, note: Callable[[str], None] | None) -> Iterator[None]:
+        """Within the block, ``note("loading model NAME…")`` is called (on this thread) before a folder is read."""
+        before = getattr(self._notes, "note", None)
+        self._notes.note = note
+        try:
+            yield
+        finally:
+            self._notes.note = before
+
+    # === Preparing ===
+
+    def _prepare_in_background(self, model: "LanguageModel") -> None:
+        """Start ``model.prepare()`` on a daemon thread (what it compiles is then ready for the first cell)."""
+        if not callable(getattr(model, "prepare", None)):
+            return
+        thread = threading.Thread(target=_prepare_quietly, args=(model,), name="jupyter_llm-prepare", daemon=True)
+        with self._lock:
+            self._preparing[model] = thread
+        _PREPARING.add(thread)
+        thread.start()
+
+    def preparing(self, model: Any) -> bool:
+        """Whether ``model`` is being prepared in the background now."""
+        with self._lock:
+            thread = self._preparing.get(model)
+        return thread is not None and thread.is_alive()
+
+    def prepare(self, model: "LanguageModel") -> None:
+        """Have ``model``'s generation prepared: wait for the background preparation if one runs, else prepare now.
+
+        Waiting for the thread, rather than calling ``model.prepare()`` beside
+        it, leaves one thread building the model's decoder.
+        """
+        with self._lock:
+            thread = self._preparing.get(model)
+        if thread is not None:
+            thread.join()
+        elif callable(getattr(model, "prepare", None)):
+            model.prepare()
 
     def remember(self, folder: str | Path, model: "LanguageModel") -> None:
         """Put a model just saved or loaded from ``folder`` in the cache."""
@@ -335,6 +411,25 @@ class Resolver:
         with self._lock:
             self._cache.clear()
         self.current = None
+
+
+def _prepare_quietly(model: "LanguageModel") -> None:
+    """``model.prepare()``; a failure is left to the generation that needs it, which reports it."""
+    try:
+        model.prepare()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+#: Background preparations still running, waited for at exit (TensorFlow dislikes being torn down
+#: under a thread that is inside it).
+_PREPARING: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+
+
+@atexit.register
+def _wait_at_exit() -> None:
+    for thread in list(_PREPARING):
+        thread.join(60.0)
 
 
 def _stamp(folder: Path) -> int:

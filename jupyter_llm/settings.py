@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import os
 
-from traitlets import Bool, Float, Int, TraitError, Unicode, observe, validate
+from traitlets import Bool, Float, Int, TraitError, Unicode, default, observe, validate
 from traitlets.config import Configurable
 
 from .generation.options import GENERATION
+from .warm_up import ENV as WARM_UP_ENV
+from .warm_up import enabled_by_environment
 
 #: The environment variable the model store reads (see ``jupyter_llm.store.home``).
 HOME_ENV = "JUPYTER_LLM_HOME"
@@ -58,6 +60,16 @@ class JupyterLLM(Configurable):
     stream_interval = Float(
         0.05, help="Seconds between two updates of a streaming output (at most 20 updates a second)."
     ).tag(config=True)
+
+    warm_up = Bool(
+        help="When %load_ext jupyter_llm runs, import TensorFlow, load the default model and prepare it on a "
+             "background thread, so the first %%generate answers at once. Read when the extension loads "
+             f"(set it in ipython_config.py). Default: True, unless ${WARM_UP_ENV} is 0.",
+    ).tag(config=True)
+
+    @default("warm_up")
+    def _warm_up_default(self) -> bool:
+        return enabled_by_environment()
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

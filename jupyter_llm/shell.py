@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .resolver import Resolver
 from .settings import JupyterLLM, JupyterLLMAssistant
+from .warm_up import WarmUp
 
 if TYPE_CHECKING:  # pragma: no cover
     from .assistant.core import Assistant
@@ -35,6 +36,8 @@ class ShellState:
         config: the ``JupyterLLM`` settings (``%config JupyterLLM...``).
         assistant_config: the ``JupyterLLMAssistant`` settings.
         resolver: which model a name means, the listing and the loaded-model cache.
+        warm_up: TensorFlow and the default model made ready in the background (started by
+            ``%load_ext`` when ``JupyterLLM.warm_up`` is on); the magics wait for it.
         channel: the kernel channel's registration (set by :mod:`jupyter_llm.kernel`; None outside a kernel).
         magics: the magics registered with the shell (to remove them on unload).
     """
@@ -46,6 +49,7 @@ class ShellState:
         self.resolver = Resolver(namespace=lambda: shell.user_ns,
                                  prefer=lambda: "user" if self.config.prefer_user_models else "bundled",
                                  default=lambda: self.config.default_model)
+        self.warm_up = WarmUp(self.resolver)
         self.channel: Any = None
         self.magics: list[Any] = []
         self._assistant: "Assistant | None" = None

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# No warm-up thread loading the default model behind every test that loads the extension (it would race
+# with the stores the tests swap in, on a machine of two cores); tests/test_magics_warm_up.py turns it on.
+os.environ.setdefault("JUPYTER_LLM_WARM_UP", "0")
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 

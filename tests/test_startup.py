@@ -1,4 +1,5 @@
-"""``import jupyter_llm`` stays light: no TensorFlow until a model is needed."""
+"""``import jupyter_llm`` stays light: no TensorFlow until a model is needed, and ``%load_ext`` imports
+it only on its warm-up thread (#13)."""
 
 import subprocess
 import sys
@@ -14,6 +15,46 @@ def test_import_does_not_import_tensorflow():
     assert out.stdout.strip() == "[]"
     imported = {line.split("|")[-1].strip().split(".")[0] for line in out.stderr.splitlines() if "|" in line}
     assert "tensorflow" not in imported and "keras" not in imported
+
+
+#: Run in a fresh interpreter: records which thread first finds each TensorFlow or Keras module, loads the
+#: extension in a real InteractiveShell with the warm-up on, and reports what happened, as JSON.
+LOAD_EXT_PROBE = r"""
+import json, sys, threading, time
+found = {}
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('tensorflow', 'keras'):
+            found.setdefault(name, threading.current_thread().name)
+        return None
+sys.meta_path.insert(0, Spy())
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+config = Config(); config.HistoryManager.hist_file = ':memory:'; config.JupyterLLM.warm_up = True
+ip = InteractiveShell.instance(config=config)
+ip.run_line_magic('load_ext', 'jupyter_llm')
+from jupyter_llm.shell import state_of
+warm = state_of(ip).warm_up
+doing_on_return = warm.message
+warm.wait(model=False)
+print(json.dumps({"all": found, "doing_on_return": doing_on_return,
+                  "error": repr(warm.error) if warm.error else None}))
+"""
+
+
+def test_load_ext_imports_tensorflow_on_another_thread_only(tmp_path):
+    """%load_ext returns without TensorFlow (it stays fast), and the warm-up imports it on a thread of its own."""
+    import json
+    import os
+
+    env = {**os.environ, "JUPYTER_LLM_HOME": str(tmp_path / "home"), "JUPYTER_LLM_WARM_UP": "1"}
+    out = subprocess.run([sys.executable, "-c", LOAD_EXT_PROBE], capture_output=True, text=True, timeout=300,
+                         env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["doing_on_return"] == "loading TensorFlow…", report  # load_ext did not wait for TensorFlow
+    assert report["all"].get("tensorflow") == "jupyter_llm-warm-up", report
+    assert set(report["all"].values()) == {"jupyter_llm-warm-up"}, report  # nothing on the caller's thread
 
 
 def test_light_names_work_without_tensorflow():

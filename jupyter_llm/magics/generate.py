@@ -20,6 +20,7 @@ from .models import ModelSession, Resolved
 from .output import (
     METADATA_KEY,
     LiveOutput,
+    WaitingNote,
     provenance,
     show,
     show_attention,
@@ -105,11 +106,17 @@ class GenerateMagics(Magics):
         args.n = GENERATION["n"].default_for("magic") if args.n is None else args.n
         prompt = self._prompt(args, rest, cell)
         options = self._options(args)
-        resolved = self.session.resolve(args.model)
+        with WaitingNote(self.shell) as note:  # "loading TensorFlow…", until the text takes its place
+            resolved = self.session.resolve(args.model, note=note)
+            self.session.prepare(resolved, note)
+        self._generate(args, prompt, options, resolved, note)
+
+    def _generate(self, args, prompt: str, options: dict[str, Any], resolved: Resolved, note: WaitingNote) -> None:
+        """Stream the text into the cell (in place of ``note``), then store, insert and explain as asked."""
         from ..generation.generator import Trace  # the model is loaded: numpy and TensorFlow are too
 
         trace = Trace(record_attention=args.attention)  # the ids (and weights) --attention shows
-        with user_errors(), warnings_as_notes():  # e.g. symbols of the prompt the model never saw
+        with note, user_errors(), warnings_as_notes():  # e.g. symbols of the prompt the model never saw
             pieces = resolved.model.stream(prompt, **options, trace=trace)
         stream = self.session.config.stream and not args.no_stream
         record = {
@@ -119,7 +126,7 @@ class GenerateMagics(Magics):
             "prompt_sha256": hashlib.sha256(prompt.encode()).hexdigest()[:16],
         }
         metadata = provenance(resolved, "generation", **record)
-        texts, interrupted = self._show_stream(pieces, prompt, args, stream, metadata)
+        texts, interrupted = self._show_stream(pieces, prompt, args, stream, metadata, note.handle)
 
         result = [prompt + t for t in texts] if args.echo else texts
         if args.out:
@@ -165,12 +172,14 @@ class GenerateMagics(Magics):
         return options
 
     def _show_stream(self, pieces: Iterator[Any], prompt: str, args, stream: bool,
-                     metadata: dict[str, Any]) -> tuple[list[str], bool]:
+                     metadata: dict[str, Any], waiting: Any = None) -> tuple[list[str], bool]:
         """Consume the model's stream, showing the text; returns the texts and whether it was interrupted.
 
         In a notebook the output is updated in place; in a terminal the text
         is printed as it comes; without streaming it is shown once at the end.
-        An interrupt (Ctrl-C, kernel interrupt) ends the stream and keeps the text so far.
+        ``waiting``: the handle of the line that said what the cell waited for;
+        the text takes its place. An interrupt (Ctrl-C, kernel interrupt) ends
+        the stream and keeps the text so far.
         """
         n = args.n
         texts = [""] * n
@@ -183,9 +192,9 @@ class GenerateMagics(Magics):
 
         in_place = stream and updates_in_place(self.shell)
         typed = stream and not in_place and n == 1
-        live = LiveOutput(render, self.session.config.stream_interval)
+        live = LiveOutput(render, self.session.config.stream_interval, handle=waiting)
         try:
-            if in_place:
+            if in_place and waiting is None:  # (a waiting line stays until the first text replaces it)
                 live.show()
             elif typed and args.echo:
                 _write(prompt)
@@ -201,6 +210,8 @@ class GenerateMagics(Magics):
             live.update(force=True)
         elif typed:
             _write("\n")
+        elif waiting is not None:
+            live.show()  # the whole text, in place of the waiting line
         else:
             show(*render())
         return texts, interrupted

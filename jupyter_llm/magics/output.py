@@ -97,17 +97,23 @@ def updates_in_place(shell: Any) -> bool:
 
 
 class LiveOutput:
-    """An output updated in place (``display_id``), at most once per ``interval`` seconds."""
+    """An output updated in place (``display_id``), at most once per ``interval`` seconds.
 
-    def __init__(self, render: Callable[[], tuple[Bundle, dict]], interval: float = 0.05) -> None:
+    ``handle``: an output already shown (a :class:`WaitingNote`'s) that the first update replaces.
+    """
+
+    def __init__(self, render: Callable[[], tuple[Bundle, dict]], interval: float = 0.05, handle: Any = None) -> None:
         self.render = render
         self.interval = interval
-        self.handle = None
+        self.handle = handle
         self._last = 0.0
 
     def show(self) -> None:
         bundle, metadata = self.render()
-        self.handle = display(bundle, raw=True, metadata=metadata, display_id=True)
+        if self.handle is None:
+            self.handle = display(bundle, raw=True, metadata=metadata, display_id=True)
+        else:
+            self.handle.update(bundle, raw=True, metadata=metadata)
         self._last = time.monotonic()
 
     def update(self, force: bool = False) -> None:
@@ -118,6 +124,45 @@ class LiveOutput:
             bundle, metadata = self.render()
             self.handle.update(bundle, raw=True, metadata=metadata)
             self._last = now
+
+
+class WaitingNote:
+    """One line saying what a cell waits for (``loading TensorFlow…``), updated in place.
+
+    Call it with each message. The cell's result then takes its place
+    (``LiveOutput(..., handle=note.handle)``), or :meth:`clear` empties it; leaving
+    the ``with`` block by an error clears it too. Where outputs cannot be
+    updated in place (a terminal) it shows nothing. ``messages`` keeps what it was told.
+    """
+
+    def __init__(self, shell: Any) -> None:
+        self.enabled = updates_in_place(shell)
+        self.handle: Any = None
+        self.messages: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        self.messages.append(message)
+        if not self.enabled:
+            return
+        bundle = {"text/plain": message,
+                  "text/html": f'<span class="jupyter-llm-waiting" style="opacity:.6">{html.escape(message)}</span>'}
+        metadata = {METADATA_KEY: {"kind": "waiting", "message": message}}
+        if self.handle is None:
+            self.handle = display(bundle, raw=True, metadata=metadata, display_id=True)
+        else:
+            self.handle.update(bundle, raw=True, metadata=metadata)
+
+    def clear(self) -> None:
+        """Empty the line, if one was shown."""
+        if self.handle is not None:
+            self.handle.update({"text/plain": ""}, raw=True, metadata={METADATA_KEY: {"kind": "waiting", "message": None}})
+
+    def __enter__(self) -> "WaitingNote":
+        return self
+
+    def __exit__(self, kind, value, tb) -> None:
+        if kind is not None:
+            self.clear()
 
 
 # === Training ===

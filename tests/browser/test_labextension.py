@@ -286,6 +286,14 @@ def test_inline_completion_shows_ghost_text_that_tab_accepts(ui, screenshot):
 
 #: The ghost text of a suggestion (not the transient spacer JupyterLab leaves for a moment where one was).
 GHOST = ".jp-GhostText:not(.jp-GhostText-letterSpacer):not(.jp-GhostText-lineSpacer)"
+#: The text of the element ``selector`` (null: none), its line breaks included: the ghost text
+#: draws a new line as a <br>, which ``textContent`` leaves out.
+TEXT_AT = """(selector) => {
+    const textOf = (n) => n.nodeType === Node.TEXT_NODE ? n.data
+        : n.nodeName === 'BR' ? '\\n' : [...n.childNodes].map(textOf).join('');
+    const element = document.querySelector(selector);
+    return element ? textOf(element) : null;
+}"""
 
 
 def settled_ghost_text(page, scope: str) -> str:
@@ -298,7 +306,7 @@ def settled_ghost_text(page, scope: str) -> str:
         arg=scope,
         timeout=30_000,
     )
-    return page.locator(f"{scope} {GHOST}").text_content()
+    return page.evaluate(TEXT_AT, f"{scope} {GHOST}")
 
 
 #: Records in the page, in order, every text the ghost text of the active cell shows (``{"ghost": null}``:
@@ -306,10 +314,7 @@ def settled_ghost_text(page, scope: str) -> str:
 RECORD = f"""() => {{
     const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
     const log = [];
-    const ghostText = () => {{
-        const g = document.querySelector('.jp-Notebook .jp-Cell.jp-mod-active {GHOST}');
-        return g ? g.textContent : null;
-    }};
+    const ghostText = () => ({TEXT_AT})('.jp-Notebook .jp-Cell.jp-mod-active {GHOST}');
     let last;
     const observer = new MutationObserver(() => {{
         const text = ghostText();
@@ -406,7 +411,7 @@ def test_typing_on_cancels_a_streamed_completion_in_the_kernel(ui):
             f"""(id) => ({ABOUT})(id).some(e => e.kind === 'event')
                 && !!document.querySelector('{ACTIVE_GHOST} .jp-GhostText-streamingIndicator')""",
             arg=request, timeout=30_000)
-        shown = ui.locator(ACTIVE_GHOST).text_content()
+        shown = ui.evaluate(TEXT_AT, ACTIVE_GHOST)
         assert shown and not ui.evaluate(f"(id) => ({ABOUT})(id).some(e => e.kind === 'response')", request)
         ui.keyboard.type("~")  # not what the suggestion goes on with
         # The front end tells the kernel to stop, and the suggestion is gone.
@@ -415,8 +420,8 @@ def test_typing_on_cancels_a_streamed_completion_in_the_kernel(ui):
             " && e.payload.id === id)", arg=request, timeout=10_000)
         ui.wait_for_function(
             f"""(old) => {{
-                const g = document.querySelector('{ACTIVE_GHOST}');
-                return !g || !g.textContent.startsWith(old);
+                const now = ({TEXT_AT})('{ACTIVE_GHOST}');
+                return now === null || !now.startsWith(old);
             }}""", arg=shown)
         # The kernel stopped the model and answered with what it had sent, cancelled.
         ui.wait_for_function(f"(id) => ({ABOUT})(id).some(e => e.kind === 'response')", arg=request,

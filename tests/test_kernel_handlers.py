@@ -10,7 +10,7 @@ from jupyter_llm.kernel import handlers
 from jupyter_llm.kernel.handlers import Context
 from jupyter_llm.kernel.models import ModelRegistry
 from jupyter_llm.kernel.protocol import LIMITS, SPEC, check_fields
-from jupyter_llm.kernel.suggestion import visible, word_end
+from jupyter_llm.kernel.suggestion import visible, whole_words, word_end
 
 
 class Recorder:
@@ -197,6 +197,17 @@ def test_complete_ends_on_a_word_boundary(tiny_lm, pieces, text):
     rec = Recorder(words(tiny_lm, pieces))
     reply = call("complete", {"model": "words", "text": "What light thro", "max_tokens": 40}, rec)
     assert reply["text"] == text == "".join(p["text"] for _, p in rec.events)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_whole_words_shows_what_visible_says_after_every_piece(size):
+    text = "What light through yon-der window, 我们今天去 breaks? It's\n the east\n\nJULIET"
+    pieces = [text[i:i + size] for i in range(0, len(text), size)]
+    shown, made = "", ""
+    for piece, out in zip(pieces, whole_words(pieces)):
+        made, shown = made + piece, shown + out
+        assert shown == visible(made)[0]
+    assert shown == "What light through yon-der window, 我们今天去 breaks? It's\n the east"
 
 
 def test_word_end_of_partial_text():

@@ -99,7 +99,7 @@ export class KernelInlineCompleter implements IInlineCompletionProvider {
     };
     source?.changed.connect(onChange);
     onChange(); // (the user may have typed while the model was chosen)
-    channel
+    void channel
       .request(
         'complete',
         {

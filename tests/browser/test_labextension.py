@@ -49,14 +49,15 @@ CELLS = [
     "from jupyter_llm.display.attention import MIME_TYPE\n"
     f"display({{MIME_TYPE: {json.dumps(TWO_LAYERS)}}}, raw=True)\n"
     "display({MIME_TYPE: {'version': 1, 'tokens': ['a'], 'layers': [{'name': 'x', 'weights': [[1, 2]]}]}}, raw=True)",
-    # The tiny model at a reader's pace (50 ms a token): a streamed suggestion arrives in
-    # pieces, and is still arriving when the test types on, however fast the machine.
+    # The tiny model at a reader's pace (50 ms a token) and on one line (a blank line would end a
+    # suggestion early): a streamed suggestion arrives in pieces, and is still arriving when
+    # the test types on, however fast the machine.
     "import time\n"
     "class Paced(type(lm)):\n"
     "    def stream(self, prompt='', **options):\n"
     "        for piece in super().stream(prompt, **options):\n"
     "            time.sleep(0.05)\n"
-    "            yield piece\n"
+    "            yield piece.replace('\\n', ' ')\n"
     "paced = Paced(lm.model, lm.tokenizer, lm.config, lm.metadata)",
 ]
 

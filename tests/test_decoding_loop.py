@@ -137,3 +137,18 @@ def test_chunks_start_short_and_grow_while_fast():
     sizes.took(64, 0.2)  # a slow call: the next one is shorter
     assert sizes.next(1000) == 32
     assert sizes.next(5) == 5
+
+
+@pytest.mark.parametrize("length", [1, 31, 32, 33, 64, 65, 150])
+def test_priming_block_by_block_is_the_whole_prompt_pass(tiny_lm, length):
+    """prime (BLOCK tokens a call, compiled once) leaves the same logits, states and ring as prefill."""
+    rng = np.random.default_rng(length)
+    ids = rng.integers(1, tiny_lm.config.vocab_size, size=(2, length)).astype(np.int32)
+    logits, state, _ = tiny_lm.decoder.prefill(ids)
+    primed, pstate = tiny_lm.decoder.prime(ids)
+    assert pstate.position == state.position == length
+    assert np.allclose(primed.numpy(), logits, atol=1e-4)
+    for a, b in zip(pstate.states, state.states):
+        assert np.allclose(a.numpy(), b.numpy(), atol=1e-5)
+    assert np.allclose(pstate.keys.numpy(), state.keys.numpy(), atol=1e-5)  # the window is 32: the ring wraps
+    assert np.allclose(pstate.values.numpy(), state.values.numpy(), atol=1e-5)

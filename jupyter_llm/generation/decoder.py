@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from .. import _tf  # noqa: F401  (first: TensorFlow without its start-up notices)
 import keras
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 
 #: The most steps one call of the decoding loop runs (its compiled buffers hold this many).
 CHUNK = 64
+
+#: Prompt tokens read per call of :meth:`Decoder.prime` (one compiled shape for every prompt length).
+BLOCK = 64
 
 #: Set to "0" to run the decoding loop without XLA (it is then about 2-4x slower on a CPU).
 XLA_ENV = "JUPYTER_LLM_XLA"
@@ -79,8 +83,9 @@ class Decoder:
         self.output_layer = model.get_layer("logits")
         self._prepare_lock = threading.Lock()
         self._prepared = False
-        self._loops: dict[tuple, tf.types.experimental.GenericFunction] = {}
-        self._loops_lock = threading.Lock()
+        self._compiled: dict[tuple, Any] = {}  # (what, jit_compile) -> concrete function
+        self._compiled_lock = threading.Lock()
+        self._concretes: dict[str, Any] = {}
         self.jit_compile = os.environ.get(XLA_ENV, "1") != "0"
         units, d, w = config.rnn_units, config.attention_dim, self.window
         n = len(self.grus)
@@ -130,6 +135,35 @@ class Decoder:
         logits = self.output_layer(tf.concat([x, context], axis=-1))  # (B, V)
         return logits, new_states, keys, values, weights
 
+    def _prime_impl(self, tokens, states, keys, values, start, count):
+        """Read prompt tokens ``start .. start + count - 1`` (a block padded to BLOCK), carrying the state.
+
+        Returns the logits after the block's last real token, the GRU states there,
+        and the ring with the block's positions written into their slots.
+        """
+        x = self.embedding(tokens)  # (B, BLOCK, E)
+        last = count - 1
+        new_states = []
+        for gru, state in zip(self.grus, states):
+            x = gru(x, initial_state=[state])[0]  # (B, BLOCK, units): the output is the state
+            new_states.append(x[:, last])
+        block_keys = self.attention.keys(x)  # (B, BLOCK, d)
+        w = self.window
+        end = start + last  # the absolute position of the last real token
+        slots = tf.range(w)
+        newest = end - tf.math.floormod(end - slots, w)  # the latest position <= end in each slot
+        fresh = (newest >= start)[None, :, None]  # written by this block (else the ring keeps its own)
+        at = tf.clip_by_value(newest - start, 0, BLOCK - 1)
+        keys = tf.where(fresh, tf.gather(block_keys, at, axis=1), keys)
+        values = tf.where(fresh, tf.gather(x, at, axis=1), values)
+        h = new_states[-1]
+        scores = tf.einsum("bd,bwd->bw", self.attention.queries(h), keys) * self.attention.scale
+        valid = (newest >= 0)[None]
+        weights = tf.where(valid, tf.nn.softmax(tf.where(valid, scores, -1e9), axis=-1), 0.0)
+        context = tf.einsum("bw,bwu->bu", weights, values)
+        logits = self.output_layer(tf.concat([h, context], axis=-1))
+        return logits, new_states, keys, values
+
     def _loop_impl(self, filters: Filters, record: bool, logits, states, keys, values, position, seen, uniforms,
                    steps, banned, knobs):
         """``steps`` (<= CHUNK) times: choose each row's token from ``logits``, then feed it."""
@@ -152,32 +186,59 @@ class Decoder:
         stacked = weights.stack() if record else tf.zeros([0, batch, self.window])
         return tokens.stack(), logits, states, keys, values, seen, stacked
 
-    def _loop(self, filters: Filters, record: bool):
-        """The compiled decoding loop for one combination of filters (compiled once, on first use)."""
-        key = (filters, record, self.jit_compile)
-        with self._loops_lock:
-            if key not in self._loops:
-                units, d, w, n = self.config.rnn_units, self.config.attention_dim, self.window, len(self.grus)
+    def _signature(self, *head) -> list:
+        """``head``, then the carried state: GRU states, ring keys, ring values."""
+        units, d, w = self.config.rnn_units, self.config.attention_dim, self.window
+        return [*head[:1], [tf.TensorSpec([None, units], tf.float32)] * len(self.grus),
+                tf.TensorSpec([None, w, d], tf.float32), tf.TensorSpec([None, w, units], tf.float32), *head[1:]]
+
+    def _xla(self, what: tuple, args: tuple):
+        """Call the XLA-compiled function ``what`` (compiled on first use); without XLA if it cannot compile."""
+        try:
+            return self._xla_function(what)(*args)
+        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
+            if not self.jit_compile:
+                raise
+            log.warning("XLA could not compile %s (%s); running without XLA.", what[0], str(e)[:200])
+            self.jit_compile = False
+            return self._xla_function(what)(*args)
+
+    def _xla_function(self, what: tuple):
+        """``("prime",)`` or ``("loop", filters, record)``: its concrete function.
+
+        Calling the concrete function skips tf.function's matching of the
+        arguments to its traces, which costs more than a short chunk of steps.
+        """
+        key = (*what, self.jit_compile)
+        with self._compiled_lock:
+            if key not in self._compiled:
                 v = self.config.vocab_size
-                signature = [
-                    tf.TensorSpec([None, v], tf.float32),
-                    [tf.TensorSpec([None, units], tf.float32)] * n,
-                    tf.TensorSpec([None, w, d], tf.float32),
-                    tf.TensorSpec([None, w, units], tf.float32),
-                    tf.TensorSpec([], tf.int32),
-                    tf.TensorSpec([None, v], tf.bool),
-                    tf.TensorSpec([CHUNK, None], tf.float64),
-                    tf.TensorSpec([], tf.int32),
-                    tf.TensorSpec([v], tf.bool),
-                    Knobs.signature(),
-                ]
+                scalar = tf.TensorSpec([], tf.int32)
+                if what[0] == "prime":
+                    fn, signature = self._prime_impl, self._signature(tf.TensorSpec([None, BLOCK], tf.int32),
+                                                                     scalar, scalar)
+                else:
+                    _, filters, record = what
 
-                def loop(logits, states, keys, values, position, seen, uniforms, steps, banned, knobs):
-                    return self._loop_impl(filters, record, logits, states, keys, values, position, seen, uniforms,
-                                           steps, banned, Knobs(*knobs))
+                    def fn(logits, states, keys, values, position, seen, uniforms, steps, banned, knobs):
+                        return self._loop_impl(filters, record, logits, states, keys, values, position, seen,
+                                               uniforms, steps, banned, Knobs(*knobs))
 
-                self._loops[key] = tf.function(loop, input_signature=signature, jit_compile=self.jit_compile)
-            return self._loops[key]
+                    signature = self._signature(
+                        tf.TensorSpec([None, v], tf.float32), scalar, tf.TensorSpec([None, v], tf.bool),
+                        tf.TensorSpec([CHUNK, None], tf.float64), scalar, tf.TensorSpec([v], tf.bool),
+                        Knobs.signature())
+                compiled = tf.function(fn, input_signature=signature, jit_compile=self.jit_compile)
+                self._compiled[key] = compiled.get_concrete_function()
+            return self._compiled[key]
+
+    def _concrete(self, name: str):
+        """The traced graph of the tf.function ``name`` (traced on first use); calling it directly is cheaper."""
+        found = self._concretes.get(name)
+        if found is None:
+            with self._compiled_lock:
+                found = self._concretes.setdefault(name, getattr(self, name).get_concrete_function())
+        return found
 
     # === Python API ===
 
@@ -193,14 +254,7 @@ class Decoder:
         state = run.state
         args = (run.logits, state.states, state.keys, state.values, tf.constant(state.position, tf.int32), run.seen,
                 tf.constant(uniforms), tf.constant(steps, tf.int32), run.banned, list(run.knobs))
-        try:
-            out = self._loop(run.filters, run.record)(*args)
-        except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
-            if not self.jit_compile:
-                raise
-            log.warning("XLA could not compile the decoding loop (%s); running it without XLA.", str(e)[:200])
-            self.jit_compile = False
-            out = self._loop(run.filters, run.record)(*args)
+        out = self._xla(("loop", run.filters, run.record), args)
         tokens, run.logits, states, keys, values, run.seen, weights = out
         run.state = DecoderState(list(states), keys, values, state.position + steps)
         return tokens.numpy()[:steps], (weights.numpy()[:steps] if run.record else None)
@@ -210,8 +264,7 @@ class Decoder:
         with self._prepare_lock:
             if self._prepared:
                 return
-            logits, state, _ = self.prefill(np.zeros((1, 1), np.int32))
-            self.step(np.zeros(1, np.int32), state)
+            logits, state = self.prime(np.zeros((1, 1), np.int32))
             self.run(DecodingRun(self, logits, state, [0], SamplingOptions(seed=0)), 1)  # the default options' loop
             self._prepared = True
 
@@ -222,7 +275,7 @@ class Decoder:
         the prompt's attention weights ``(B, T, T)``.
         """
         tokens = np.asarray(tokens, dtype=np.int32)
-        logits, states, keys, values, weights = self._prefill(tf.constant(tokens))
+        logits, states, keys, values, weights = self._concrete("_prefill")(tf.constant(tokens))
         t = tokens.shape[1]
         w = self.window
         batch = tokens.shape[0]
@@ -235,6 +288,28 @@ class Decoder:
         state = DecoderState(list(states), tf.constant(ring_k), tf.constant(ring_v), t)
         return logits.numpy(), state, weights.numpy()
 
+    def prime(self, tokens: np.ndarray) -> tuple[tf.Tensor, DecoderState]:
+        """Read a batch of prompts ``(B, T)`` of equal length, BLOCK tokens per call.
+
+        The same states and ring as :meth:`prefill`, and the logits of the next
+        token ``(B, V)``, without the prompt's attention weights (the whole
+        ``(T, T)`` of them is what a long prompt's :meth:`prefill` spends its time on).
+        """
+        tokens = np.asarray(tokens, dtype=np.int32)
+        batch, t = tokens.shape
+        c = self.config
+        states = [tf.zeros((batch, c.rnn_units)) for _ in self.grus]
+        keys = tf.zeros((batch, self.window, c.attention_dim))
+        values = tf.zeros((batch, self.window, c.rnn_units))
+        logits = None
+        for start in range(0, t, BLOCK):
+            block = np.zeros((batch, BLOCK), np.int32)
+            count = min(BLOCK, t - start)
+            block[:, :count] = tokens[:, start:start + count]
+            logits, states, keys, values = self._xla(("prime",), (
+                tf.constant(block), states, keys, values, tf.constant(start, tf.int32), tf.constant(count, tf.int32)))
+        return logits, DecoderState(list(states), keys, values, t)
+
     def step(self, tokens: np.ndarray, state: DecoderState) -> tuple[np.ndarray, DecoderState, np.ndarray]:
         """Feed one token per row ``(B,)``.
 
@@ -242,7 +317,7 @@ class Decoder:
         weights of this step over the ring slots ``(B, W)``; slot ``s`` holds
         the absolute position ``p`` with ``p % W == s``.
         """
-        logits, states, keys, values, weights = self._step(
+        logits, states, keys, values, weights = self._concrete("_step")(
             tf.constant(np.asarray(tokens, dtype=np.int32)),
             state.states,
             state.keys,
@@ -265,7 +340,7 @@ class DecodingRun:
 
     def __init__(self, decoder: Decoder, logits: np.ndarray, state: DecoderState, seen_ids, options: SamplingOptions,
                  banned=(), record: bool = False) -> None:
-        batch, vocab = logits.shape
+        batch, vocab = (int(d) for d in logits.shape)
         self.batch = batch
         self.filters = Filters.of(options)
         self.knobs = Knobs.of(options, vocab)

@@ -133,18 +133,21 @@ def sample_stream(
     later ones grow (see :class:`ChunkSizes`). A seed gives the same text
     whatever the chunk sizes.
     """
+    import tensorflow as tf
+
     from .decoder import DecodingRun
 
     n = options.n
     banned = [tokenizer.unk_id] if tokenizer.unk_id is not None else []
-    logits, state, prompt_weights = decoder.prefill(prompt_ids[None, :])
+    logits, state = decoder.prime(prompt_ids[None, :])
     if n > 1:
-        logits = np.repeat(logits, n, axis=0)
+        logits = tf.repeat(logits, n, axis=0)
         state = state.select(np.zeros(n, dtype=np.int32))
     run = DecodingRun(decoder, logits, state, prompt_ids, options, banned, record_attention)
     rows = [TextAssembler(tokenizer, options.stop) for _ in range(n)]
     if trace is not None:
-        trace.prompt_weights = prompt_weights[0]
+        if record_attention:  # the whole (T, T) of the prompt: only when asked for
+            trace.prompt_weights = decoder.prefill(prompt_ids[None, :])[2][0]
         trace.token_ids = [r.ids for r in rows]
         trace.step_weights = [[] for _ in range(n)]
     sizes = ChunkSizes()
@@ -226,7 +229,8 @@ def beam_search(
     width = options.beam or 1
     banned = [tokenizer.unk_id] if tokenizer.unk_id is not None else []
     sampler = Sampler(SamplingOptions(greedy=True, repetition_penalty=options.repetition_penalty), banned)
-    logits, state, _ = decoder.prefill(prompt_ids[None, :])
+    logits, state = decoder.prime(prompt_ids[None, :])
+    logits = logits.numpy()
     scores = np.zeros(1)
     beams: list[list[int]] = [[]]
     finished: list[tuple[float, str]] = []

@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+import threading
 import warnings
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,6 +28,8 @@ from ..text.tokenizers import Tokenizer
 from .attention import AttentionMap
 
 WEIGHTS = store.WEIGHTS
+
+_DECODER_LOCK = threading.Lock()  # two threads asking for a new model's decoder make one
 
 
 class UnknownSymbolWarning(UserWarning):
@@ -131,10 +134,13 @@ class LanguageModel:
 
     @property
     def decoder(self):
+        """The incremental decoder over this model's weights (made once, whichever thread asks first)."""
         if self._decoder is None:
             from ..generation.decoder import Decoder
 
-            self._decoder = Decoder(self.model, self.config)
+            with _DECODER_LOCK:
+                if self._decoder is None:
+                    self._decoder = Decoder(self.model, self.config)
         return self._decoder
 
     def prepare(self) -> "LanguageModel":

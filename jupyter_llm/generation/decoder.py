@@ -146,7 +146,7 @@ class Decoder:
         new_states = []
         for gru, state in zip(self.grus, states):
             x = gru(x, initial_state=[state])[0]  # (B, BLOCK, units): the output is the state
-            new_states.append(x[:, last])
+            new_states.append(tf.gather(x, last, axis=1))  # (not x[:, last]: XLA would compile per value)
         block_keys = self.attention.keys(x)  # (B, BLOCK, d)
         w = self.window
         end = start + last  # the absolute position of the last real token
@@ -228,7 +228,7 @@ class Decoder:
                         tf.TensorSpec([None, v], tf.float32), scalar, tf.TensorSpec([None, v], tf.bool),
                         tf.TensorSpec([CHUNK, None], tf.float64), scalar, tf.TensorSpec([v], tf.bool),
                         Knobs.signature())
-                compiled = tf.function(fn, input_signature=signature, jit_compile=self.jit_compile)
+                compiled = tf.function(fn, input_signature=signature, jit_compile=self.jit_compile, autograph=False)
                 self._compiled[key] = compiled.get_concrete_function()
             return self._compiled[key]
 
@@ -264,8 +264,16 @@ class Decoder:
         with self._prepare_lock:
             if self._prepared:
                 return
-            logits, state = self.prime(np.zeros((1, 1), np.int32))
-            self.run(DecodingRun(self, logits, state, [0], SamplingOptions(seed=0)), 1)  # the default options' loop
+            # The two compile at the same time (XLA compiles each on one core): the prompt reader on a
+            # thread of its own, the default options' loop here, from an empty state.
+            primer = threading.Thread(target=self.prime, args=(np.zeros((1, 1), np.int32),),
+                                      name="jupyter_llm-prepare-prime", daemon=True)
+            primer.start()
+            c = self.config
+            empty = DecoderState([tf.zeros((1, c.rnn_units)) for _ in self.grus],
+                                 tf.zeros((1, self.window, c.attention_dim)), tf.zeros((1, self.window, c.rnn_units)), 0)
+            self.run(DecodingRun(self, np.zeros((1, c.vocab_size), np.float32), empty, [0], SamplingOptions(seed=0)), 1)
+            primer.join()
             self._prepared = True
 
     def prefill(self, tokens: np.ndarray) -> tuple[np.ndarray, DecoderState, np.ndarray]:

@@ -1,6 +1,7 @@
 """The wait for a fresh kernel's first ``%%generate`` text, with and without the warm-up (#13).
 
-    python bench/first_token.py                    # three fresh kernels, about a minute
+    python bench/first_token.py                    # four fresh kernels, a minute or two
+    python bench/first_token.py --repeat 3         # three rounds, interleaved: medians
     python bench/first_token.py --json bench/results/first_token.json
 
 Each run starts a fresh ``python3`` kernel (``jupyter_client``, the way
@@ -14,9 +15,9 @@ generate cell's ``execute_input`` (the cell starting) to:
 * the first generated text (the first output of the cell with text in it);
 * the cell's end (all 50 tokens).
 
-Side by side, in one run: the warm-up on with the pause (the target: first text
-within 1.5 s), on without the pause, and off (``JUPYTER_LLM_WARM_UP=0``) with
-the pause. The model is the bundled default (``shakespeare``); the store is a
+Side by side, in one run: the warm-up on and off (``JUPYTER_LLM_WARM_UP=0``),
+each with the pause (the target: first text within 1.5 s with the warm-up on)
+and without it. The model is the bundled default (``shakespeare``); the store is a
 temporary folder. docs/benchmarks.md records the runs with their load average.
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,8 +38,8 @@ PROMPT = "ROMEO:"
 TARGET_S = 1.5
 
 #: (label, warm-up on, pause seconds)
-SCENARIOS = (("warm-up on, 5 s pause", True, 5.0), ("warm-up on, no pause", True, 0.0),
-             ("warm-up off, 5 s pause", False, 5.0))
+SCENARIOS = (("warm-up on, 5 s pause", True, 5.0), ("warm-up off, 5 s pause", False, 5.0),
+             ("warm-up on, no pause", True, 0.0), ("warm-up off, no pause", False, 0.0))
 
 
 def _loadavg() -> list[float] | None:
@@ -125,6 +127,18 @@ def _warm_up_seconds(client) -> dict[str, float]:
     return json.loads("".join(out))
 
 
+def _medians(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over the rounds (None where a round had none)."""
+    out: dict[str, Any] = {}
+    for key, first in rounds[0].items():
+        if isinstance(first, dict):
+            out[key] = {k: statistics.median(r[key][k] for r in rounds) for k in first}
+        else:
+            values = [r[key] for r in rounds if r[key] is not None]
+            out[key] = statistics.median(values) if values else None
+    return out
+
+
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -132,20 +146,26 @@ def _fmt(value: float | None) -> str:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tokens", type=int, default=50, help="tokens the cell generates (default 50)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of the four kernels, interleaved; medians are shown (default 1)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     args = parser.parse_args(argv)
 
     before = _loadavg()
-    runs = {}
-    for label, warm_up, pause in SCENARIOS:
-        runs[label] = {"warm_up": warm_up, "pause_s": pause, **scenario(warm_up, pause, args.tokens)}
-        print(f"  {label}: first text {_fmt(runs[label]['first_text_s'])} s", file=sys.stderr, flush=True)
+    rounds: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in SCENARIOS}
+    for _ in range(args.repeat):
+        for label, warm_up, pause in SCENARIOS:
+            rounds[label].append(scenario(warm_up, pause, args.tokens))
+            print(f"  {label}: first text {_fmt(rounds[label][-1]['first_text_s'])} s", file=sys.stderr, flush=True)
     after = _loadavg()
+    runs = {label: {"warm_up": warm_up, "pause_s": pause, **_medians(rounds[label]), "rounds": rounds[label]}
+            for label, warm_up, pause in SCENARIOS}
     report = {"date": datetime.now().astimezone().isoformat(timespec="seconds"), "python": sys.version.split()[0],
-              "tokens": args.tokens, "prompt": PROMPT, "load_average_before": before, "load_average_after": after,
+              "tokens": args.tokens, "prompt": PROMPT, "repeat": args.repeat, "load_average_before": before, "load_average_after": after,
               "uptime": _uptime(), "target_first_text_s": TARGET_S, "runs": runs}
 
-    print(f"first %%generate -n {args.tokens} of a fresh kernel (seconds from the cell starting)")
+    print(f"first %%generate -n {args.tokens} of a fresh kernel (seconds from the cell starting; "
+          f"median of {args.repeat})")
     print(f"{'':26}{'load_ext':>10}{'first note':>12}{'first text':>12}{'cell':>8}")
     for label, r in runs.items():
         print(f"{label:26}{_fmt(r['load_ext_s']):>10}{_fmt(r['first_note_s']):>12}"

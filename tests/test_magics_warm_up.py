@@ -61,10 +61,8 @@ def reload_with(ip, warm_up: bool | None):
     return state_of(ip)
 
 
-def test_first_generate_shows_what_it_waits_for_before_the_text(ip, tiny_lm, loads):
-    calls, gate = loads
-    bundle_default(tiny_lm)
-    gate.clear()  # the warm-up's load waits until the cell has said what it waits for
+def opener(ip, gate: threading.Event) -> threading.Thread:
+    """A thread that opens ``gate`` once the cell has shown a waiting note (or after 30 s)."""
 
     def open_when_noted():
         deadline = time.monotonic() + 30
@@ -72,12 +70,20 @@ def test_first_generate_shows_what_it_waits_for_before_the_text(ip, tiny_lm, loa
             time.sleep(0.01)
         gate.set()
 
+    thread = threading.Thread(target=open_when_noted)
+    thread.start()
+    return thread
+
+
+def test_first_generate_shows_what_it_waits_for_before_the_text(ip, tiny_lm, loads):
+    calls, gate = loads
+    bundle_default(tiny_lm)
+    gate.clear()  # the warm-up's load waits until the cell has said what it waits for
     state = reload_with(ip, True)
     assert state.warm_up.running
-    opener = threading.Thread(target=open_when_noted)
-    opener.start()
+    waiter = opener(ip, gate)
     result = run(ip, f"%%generate -n 20 --seed 1\n{PROMPT}")  # at once: no pause after %load_ext
-    opener.join()
+    waiter.join()
     assert result.error_in_exec is None, result.error_in_exec
     shown = published(ip)
     first_text = next(i for i, o in enumerate(shown) if generated(o))
@@ -89,6 +95,22 @@ def test_first_generate_shows_what_it_waits_for_before_the_text(ip, tiny_lm, loa
     assert len(ids) == 1 and len(outputs(ip)) == 1  # the text took the note's place
     assert outputs(ip)[0]["data"]["text/plain"] == tiny_lm.generate(PROMPT, max_tokens=20, seed=1)
     assert calls == ["jupyter_llm-warm-up"]  # the cell waited for the warm-up's load, not one of its own
+
+
+def test_llm_waits_for_the_warm_up_and_empties_its_note(ip, tiny_lm, loads):
+    calls, gate = loads
+    bundle_default(tiny_lm)
+    gate.clear()
+    reload_with(ip, True)
+    waiter = opener(ip, gate)
+    result = run(ip, "%llm info")
+    waiter.join()
+    assert result.error_in_exec is None, result.error_in_exec
+    notes = [provenance_of(o)["message"] for o in published(ip) if waiting(o)]
+    assert "loading model shakespeare…" in notes and notes[-1] is None  # shown, then emptied
+    note, info = outputs(ip)
+    assert note["data"]["text/plain"] == "" and provenance_of(info)["kind"] == "info"
+    assert calls == ["jupyter_llm-warm-up"]
 
 
 def test_warm_up_loads_the_default_model_once_and_the_magic_reuses_it(ip, tiny_lm, loads):

@@ -90,15 +90,16 @@ __all__ = [
 _SUBMODULES = {"nlu", "assistant", "widgets", "magics", "datasets"}
 
 
-def load(path_or_name: Any, prefer: str = "bundled") -> "LanguageModel":
+def load(path_or_name: Any, prefer: str = "bundled", prepare: bool | None = None) -> "LanguageModel":
     """Load a model saved by :meth:`LanguageModel.save`: by name (bundled or saved) or folder path.
 
     ``prefer="user"`` loads your own model when it has the name of a bundled one
-    (by default the bundled one is loaded). The same as :meth:`LanguageModel.load`.
+    (by default the bundled one is loaded). The model's generation is compiled
+    on a background thread (``prepare``; see :meth:`LanguageModel.load`).
     """
     from .model.language_model import LanguageModel
 
-    return LanguageModel.load(path_or_name, prefer=prefer)
+    return LanguageModel.load(path_or_name, prefer=prefer, prepare=prepare)
 
 
 def _attention_renderer() -> Any:

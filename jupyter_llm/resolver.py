@@ -26,7 +26,6 @@ loading a model does, once.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import math
 import sys
@@ -337,7 +336,7 @@ class Resolver:
                     note(f"loading {tensorflow}model {folder.name}…")
                 from .model.language_model import LanguageModel
 
-                model = LanguageModel.load(folder)
+                model = LanguageModel.load(folder, prepare=False)  # prepared below, where cells can wait for it
                 self.remember(folder, model)
         finally:
             with self._lock:
@@ -367,13 +366,10 @@ class Resolver:
 
     def _prepare_in_background(self, model: "LanguageModel") -> None:
         """Start ``model.prepare()`` on a daemon thread (what it compiles is then ready for the first cell)."""
-        if not callable(getattr(model, "prepare", None)):
+        if not callable(getattr(model, "prepare_in_background", None)):
             return
-        thread = threading.Thread(target=_prepare_quietly, args=(model,), name="jupyter_llm-prepare", daemon=True)
         with self._lock:
-            self._preparing[model] = thread
-        _PREPARING.add(thread)
-        thread.start()
+            self._preparing[model] = model.prepare_in_background()
 
     def preparing(self, model: Any) -> bool:
         """Whether ``model`` is being prepared in the background now."""
@@ -411,25 +407,6 @@ class Resolver:
         with self._lock:
             self._cache.clear()
         self.current = None
-
-
-def _prepare_quietly(model: "LanguageModel") -> None:
-    """``model.prepare()``; a failure is left to the generation that needs it, which reports it."""
-    try:
-        model.prepare()
-    except Exception:  # noqa: BLE001
-        pass
-
-
-#: Background preparations still running, waited for at exit (TensorFlow dislikes being torn down
-#: under a thread that is inside it).
-_PREPARING: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
-
-
-@atexit.register
-def _wait_at_exit() -> None:
-    for thread in list(_PREPARING):
-        thread.join(60.0)
 
 
 def _stamp(folder: Path) -> int:

@@ -152,3 +152,30 @@ def test_priming_block_by_block_is_the_whole_prompt_pass(tiny_lm, length):
         assert np.allclose(a.numpy(), b.numpy(), atol=1e-5)
     assert np.allclose(pstate.keys.numpy(), state.keys.numpy(), atol=1e-5)  # the window is 32: the ring wraps
     assert np.allclose(pstate.values.numpy(), state.values.numpy(), atol=1e-5)
+
+
+def test_loading_a_model_prepares_its_generation_off_the_callers_thread(tiny_lm, tmp_path, monkeypatch):
+    import threading
+
+    import jupyter_llm as jl
+    from jupyter_llm.model.language_model import LanguageModel
+
+    folder = tiny_lm.save(tmp_path / "m")
+    calls = []
+    done = threading.Event()
+
+    def prepare(self):
+        calls.append(threading.current_thread().name)
+        done.set()
+        return self
+
+    monkeypatch.setattr(LanguageModel, "prepare", prepare)
+    monkeypatch.setenv("JUPYTER_LLM_WARM_UP", "1")
+    jl.load(folder)
+    assert done.wait(60) and calls == ["jupyter_llm-prepare"]
+    jl.load(folder, prepare=False)
+    monkeypatch.setenv("JUPYTER_LLM_WARM_UP", "0")  # what the test suite and CI shells may set
+    jl.load(folder)
+    done.clear()
+    jl.load(folder, prepare=True)
+    assert done.wait(60) and calls == ["jupyter_llm-prepare"] * 2

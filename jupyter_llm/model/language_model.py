@@ -6,6 +6,7 @@ calls the methods of this class.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import datetime as _dt
 import hashlib
@@ -14,6 +15,7 @@ import math
 import os
 import threading
 import warnings
+import weakref
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -153,6 +155,17 @@ class LanguageModel:
         """
         self.decoder.prepare()
         return self
+
+    def prepare_in_background(self) -> threading.Thread:
+        """Start :meth:`prepare` on a daemon thread and return it (what :meth:`load` does).
+
+        A failure there says nothing: the ``generate`` that needs the compiled
+        functions meets it again and reports it.
+        """
+        thread = threading.Thread(target=_prepare_quietly, args=(self,), name="jupyter_llm-prepare", daemon=True)
+        _PREPARING.add(thread)
+        thread.start()
+        return thread
 
     def logits(self, text: str) -> np.ndarray:
         """The model's next-token logits at every position of ``text``: ``(T, vocab_size)``."""
@@ -395,12 +408,18 @@ class LanguageModel:
         return clone
 
     @classmethod
-    def load(cls, path_or_name: str | os.PathLike, prefer: str = "bundled") -> "LanguageModel":
+    def load(cls, path_or_name: str | os.PathLike, prefer: str = "bundled",
+             prepare: bool | None = None) -> "LanguageModel":
         """Load a model saved by :meth:`save`. Runs no code from the files.
 
         ``path_or_name`` is a folder, or a name: a bundled model or one in your
         store. When both have the name, the bundled one is loaded unless
         ``prefer="user"``.
+
+        ``prepare``: compile the model's generation (:meth:`prepare`) on a
+        background thread, so the first ``generate`` a moment later answers at
+        once (a ``generate`` that comes sooner waits for it). None: yes, unless
+        ``$JUPYTER_LLM_WARM_UP`` is ``0``.
         """
         files = store.read_bundle(path_or_name, prefer)
         folder = store.locate(path_or_name, prefer)
@@ -427,7 +446,35 @@ class LanguageModel:
 
         model = build_model(config)
         store.load_weights_from(model, files, folder, writer="jupyter_llm")
-        return cls(model, tokenizer, config, metadata, name=folder.name)
+        lm = cls(model, tokenizer, config, metadata, name=folder.name)
+        if prepare or (prepare is None and _warm_up_wanted()):
+            lm.prepare_in_background()
+        return lm
+
+
+def _warm_up_wanted() -> bool:
+    from ..warm_up import enabled_by_environment
+
+    return enabled_by_environment()
+
+
+def _prepare_quietly(lm: LanguageModel) -> None:
+    """``lm.prepare()`` on a background thread: a failure here is the first generate's to report, in its words."""
+    try:
+        lm.prepare()
+    except Exception:  # noqa: BLE001 (the generate that needs it raises the same error where it can be read)
+        pass
+
+
+#: Background preparations still running, waited for at exit (TensorFlow dislikes being torn down
+#: under a thread that is inside it).
+_PREPARING: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+
+
+@atexit.register
+def _wait_at_exit() -> None:
+    for thread in list(_PREPARING):
+        thread.join(60.0)
 
 
 def _check_config_types(data: dict[str, Any], folder: Any) -> None:

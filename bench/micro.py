@@ -60,7 +60,8 @@ def _loadavg() -> list[float] | None:
 
 def _in_fresh_python(code: str, home: str) -> float:
     """Seconds printed by ``code`` run in a new interpreter (a private IPython dir, no user config)."""
-    env = {**os.environ, "IPYTHONDIR": home, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    # No warm-up thread: it would start importing TensorFlow while the check below looks for it.
+    env = {**os.environ, "IPYTHONDIR": home, "TF_CPP_MIN_LOG_LEVEL": "3", "JUPYTER_LLM_WARM_UP": "0"}
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                          env=env, check=True, timeout=300)
     return float(out.stdout.strip().splitlines()[-1])

@@ -85,7 +85,7 @@ def test_stop_sequences_end_generation_before_them(tiny_lm):
 
 def test_stream_yields_the_same_text_piece_by_piece(tiny_lm):
     pieces = list(tiny_lm.stream("Good morrow", max_tokens=50, seed=11))
-    assert len(pieces) >= 3 and len(pieces[0]) <= 4  # chunks of steps; the first one short
+    assert len(pieces) >= 3 and len(pieces[0]) <= 1  # chunks of steps; the first one a single token
     assert "".join(pieces) == tiny_lm.generate("Good morrow", max_tokens=50, seed=11)
     several = list(tiny_lm.stream("Good", max_tokens=20, seed=1, n=3))
     joined = ["".join(p[i] for p in several) for i in range(3)]

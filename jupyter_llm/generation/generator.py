@@ -181,13 +181,14 @@ def sample_stream(
 class ChunkSizes:
     """How many steps the next call of the decoding loop runs.
 
-    The first call is short (the first text shows at once); each next one
-    doubles, up to :data:`~jupyter_llm.generation.decoder.CHUNK`, while a call
-    stays under ``budget`` seconds (so streamed text keeps flowing and a stop
-    sequence or an interrupt is acted on soon).
+    The first call is one step, so the first text shows at once (at the
+    medium size 4 steps cost 6 ms, one 3 ms); each next one doubles, up to
+    :data:`~jupyter_llm.generation.decoder.CHUNK`, while a call stays under
+    ``budget`` seconds (so streamed text keeps flowing and a stop sequence or an
+    interrupt is acted on soon).
     """
 
-    def __init__(self, first: int = 4, budget: float = 0.05) -> None:
+    def __init__(self, first: int = 1, budget: float = 0.05) -> None:
         from .decoder import CHUNK
 
         self.size, self.limit, self.budget = first, CHUNK, budget

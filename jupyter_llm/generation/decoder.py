@@ -122,9 +122,10 @@ class Decoder:
         for gru, state in zip(self.grus, states):
             x, _ = gru.cell(x, [state])  # (B, units)
             new_states.append(x)
-        slot = tf.one_hot(position % self.window, self.window)[None, :, None]  # (1, W, 1)
-        keys = keys * (1.0 - slot) + slot * self.attention.keys(x)[:, None, :]
-        values = values * (1.0 - slot) + slot * x[:, None, :]
+        # Write this position's key and value into its ring slot (in place under XLA, not a rewrite of the ring).
+        slot = position % self.window
+        keys = _write_slot(keys, slot, self.attention.keys(x))
+        values = _write_slot(values, slot, x)
         q = self.attention.queries(x)  # (B, d)
         scores = tf.einsum("bd,bwd->bw", q, keys) * self.attention.scale  # (B, W)
         valid = tf.range(self.window) <= position  # before the ring wraps, later slots are empty
@@ -341,6 +342,12 @@ class Decoder:
         absolute = np.arange(first, position + 1)
         out[absolute] = ring_weights[absolute % self.window]
         return out
+
+
+def _write_slot(ring, slot, row):
+    """``ring`` ``(B, W, D)`` with ``ring[:, slot] = row`` (``row``: ``(B, D)``)."""
+    rows = tf.range(tf.shape(ring)[0])
+    return tf.tensor_scatter_nd_update(ring, tf.stack([rows, tf.fill(tf.shape(rows), slot)], axis=1), row)
 
 
 class DecodingRun:

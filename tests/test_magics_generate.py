@@ -254,8 +254,8 @@ def test_store_models_are_loaded_once(ip, saved, monkeypatch):
 
     loads = []
     real_load = LanguageModel.load.__func__
-    monkeypatch.setattr(LanguageModel, "load", classmethod(lambda cls, p, prefer="bundled": loads.append(p)
-                                                           or real_load(cls, p, prefer)))
+    monkeypatch.setattr(LanguageModel, "load", classmethod(lambda cls, p, prefer="bundled", **kw: loads.append(p)
+                                                           or real_load(cls, p, prefer, **kw)))
     for _ in range(3):
         run(ip, f"%%generate -m tiny -n 3\n{PROMPT}")
     assert len(loads) == 1

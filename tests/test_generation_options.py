@@ -48,7 +48,7 @@ def test_from_dict_takes_each_surfaces_defaults_and_limits():
     assert SamplingOptions.from_dict({"max_tokens": None, "seed": 3}, "channel").seed == 3
     high = GENERATION["max_tokens"].high_for("channel")
     assert SamplingOptions.from_dict({"max_tokens": high}, "channel").max_tokens == high
-    with pytest.raises(InvalidArgumentError, match=f"from 0 to {high}"):
+    with pytest.raises(InvalidArgumentError, match=f"from 1 to {high}"):
         SamplingOptions.from_dict({"max_tokens": high + 1}, "channel")
     assert SamplingOptions.from_dict({"max_tokens": high + 1}).max_tokens == high + 1  # the API has no limit
 
@@ -92,3 +92,13 @@ def test_the_docs_options_page_is_generated_from_the_tables():
     assert page == module.render(), "docs/options.md is stale: run python scripts/gen_options_md.py"
     for option in GENERATION.values():
         assert f"| `{option.name}` |" in page
+
+
+@pytest.mark.parametrize("surface", ["api", "magic", "cli", "panel", "channel", "completion", "config"])
+def test_zero_tokens_is_refused_on_every_surface_with_one_rule(surface):
+    """#14: ``%%generate -n 0`` printed nothing while the drafting panel refused 0; one rule for both."""
+    option = GENERATION["max_tokens"]
+    assert option.low_for(surface) == 1
+    with pytest.raises(InvalidArgumentError, match=r"Expected an integer (>= 1|from 1 to \d+)\. Received: max_tokens=0"):
+        option.check(0, surface)
+    assert option.check(1, surface) == 1

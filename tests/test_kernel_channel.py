@@ -180,7 +180,7 @@ def test_cancel_of_an_unknown_request_says_so(setup):
     ("generate", {"model": "lm", "prompt": "A", "temperature": 0}, "invalid_argument", "temperature"),
     ("generate", {"model": "broken", "prompt": "A"}, "internal_error", "RuntimeError: the weights fell over"),
     ("attention", {"model": "lm", "text": ""}, "invalid_argument", "non-empty"),
-    ("complete", {"model": "lm", "text": "A", "max_tokens": 201}, "invalid_argument", "from 0 to 200"),
+    ("complete", {"model": "lm", "text": "A", "max_tokens": 201}, "invalid_argument", "from 1 to 200"),
     ("assistant", {"action": "ask"}, "unknown_request", "Unknown request 'assistant'"),  # removed in 0.2
     ("generate", {"model": "lm"}, "invalid_argument", "Missing field prompt"),
     ("teleport", {}, "unknown_request", "Unknown request 'teleport'"),

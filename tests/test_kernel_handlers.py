@@ -125,7 +125,7 @@ def test_generate_reports_unknown_symbols_as_warnings(ns):
     ({"model": "nope", "prompt": "A"}, jl.ModelNotFoundError, "There is no model named 'nope'"),
     ({"model": "lm", "source": "saved", "prompt": "A"}, jl.ModelNotFoundError, "model named 'lm'"),
     ({"model": "lm", "source": "cloud", "prompt": "A"}, jl.InvalidArgumentError, "source"),
-    ({"model": "lm", "prompt": "A", "max_tokens": 4001}, jl.InvalidArgumentError, "from 0 to 4000"),
+    ({"model": "lm", "prompt": "A", "max_tokens": 4001}, jl.InvalidArgumentError, "from 1 to 4000"),
     ({"model": "lm", "prompt": "A", "temperature": -1.0}, jl.InvalidArgumentError, "temperature"),
     ({"model": "lm", "prompt": "A", "stop": [""]}, jl.InvalidArgumentError, "non-empty string"),
     ({"model": "lm", "prompt": "A" * 5000}, jl.PromptTooLongError, "at most"),

@@ -290,7 +290,8 @@ def test_no_interpolate_takes_braces_literally(ip, lm):
 
 @pytest.mark.parametrize("cell, expected", [
     ("%%generate -m lm --bogus\nx", "unrecognized arguments: --bogus"),
-    ("%%generate -m lm -n many\nx", "-n/--max-tokens: expected an integer >= 0, received 'many'"),
+    ("%%generate -m lm -n many\nx", "-n/--max-tokens: expected an integer >= 1, received 'many'"),
+    ("%%generate -m lm -n 0\nx", "-n/--max-tokens: expected an integer >= 1, received '0'"),  # #14: was silent
     ("%%generate -m lm -t 0\nx", "-t/--temperature: expected a number > 0, received '0'"),
     ("%%generate -m lm --top-p 1.5\nx", "--top-p: expected a number in (0, 1], received '1.5'"),
     ("%%generate -m lm --samples 0\nx", "--samples: expected an integer >= 1"),

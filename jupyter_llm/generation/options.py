@@ -25,13 +25,12 @@ _COMPLETION_WHY = ("an inline completion is a suggestion shown while typing: it 
                    "so it is short, and a lower temperature keeps it close to what most likely comes next")
 
 GENERATION: dict[str, Option] = {o.name: o for o in [
-    Option("max_tokens", int, 200, "tokens to generate", low=0, flags=("-n",), metavar="N",
+    Option("max_tokens", int, 200, "tokens to generate", low=1, flags=("-n",), metavar="N",
            ui=(1, 4000, 1),
            surfaces={"demo": SurfaceRule(default=300, why=_DEMO_WHY),
                      "channel": SurfaceRule(high=4000, why=_INTERACTIVE),
                      "panel": SurfaceRule(high=4000, why=_INTERACTIVE),
-                     "completion": SurfaceRule(default=24, high=200, why=_COMPLETION_WHY),
-                     "config": SurfaceRule(low=1, why="`-n 0` is a choice for one cell; a default of nothing is not")}),
+                     "completion": SurfaceRule(default=24, high=200, why=_COMPLETION_WHY)}),
     Option("temperature", float, 1.0, "lower is more predictable, higher more surprising", low=0, low_open=True,
            flags=("-t",), metavar="T", ui=(0.05, 2.0, 0.05),
            note="for greedy decoding, the most likely token each step, pass greedy=True",

@@ -153,13 +153,13 @@ export const PROTOCOL = {
   "limits": {
     "max_id_length": 128,
     "generate": {
-      "max_tokens_low": 0,
+      "max_tokens_low": 1,
       "max_tokens_high": 4000,
       "max_tokens_default": 200,
       "chunk_interval_ms": 50
     },
     "complete": {
-      "max_tokens_low": 0,
+      "max_tokens_low": 1,
       "max_tokens_high": 200,
       "max_tokens_default": 24,
       "temperature_default": 0.5,

@@ -121,6 +121,19 @@ def test_user_text_is_escaped(ip):
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
+def test_a_quoted_command_shows_as_code_in_html_and_stays_escaped(ip):
+    """#14 point 6: the footer showed literal backticks in its HTML."""
+    say(ip, "add dentist appointment tomorrow at 3:30pm")
+    shown = ip.display_pub.outputs[-1]["data"]
+    assert "Not right? <code>%assistant undo</code>, then say it again." in shown["text/html"]
+    assert "`" not in shown["text/html"]
+    assert "Not right? `%assistant undo`, then say it again." in shown["text/plain"]  # plain text keeps them
+    from jupyter_llm.assistant.reply import Reply
+
+    html = Reply("ok", extra=["Skipped '<b>x</b>': `%assistant cancel <b>x</b>` removes it."]).to_html()
+    assert "<code>%assistant cancel &lt;b&gt;x&lt;/b&gt;</code>" in html and "<b>x</b>" not in html
+
+
 # === Mood ===
 
 def test_mood_in_english(ip, clock):

@@ -8,12 +8,21 @@ the kernel channel. Every piece of user or model text is escaped.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..nlu.prediction import Prediction
 
 __all__ = ["Reply"]
+
+#: A command quoted in a message (`%assistant undo`): plain text keeps the backticks, HTML shows it as code.
+_COMMAND = re.compile(r"`(%[^`\n]+)`")
+
+
+def _with_commands(text: str) -> str:
+    """``text`` escaped for HTML, each quoted ``%command`` in ``<code>`` (its text escaped too)."""
+    return _COMMAND.sub(lambda m: f"<code>{m.group(1)}</code>", html.escape(text))
 
 
 @dataclass
@@ -97,9 +106,9 @@ class Reply:
             label = "理解为" if self.lang == "zh" else "Understood"
             out.append(f'<div style="font-size:12px;opacity:.75">{label}: <b>{e(self.intent)}</b>{conf} {chips}</div>')
         color = {"error": "#b00020", "confirm": "#8a6d00", "unsure": "#8a6d00"}.get(self.status, "inherit")
-        out.append(f'<div style="white-space:pre-wrap;color:{color};margin:3px 0">{e(self.text)}</div>')
+        out.append(f'<div style="white-space:pre-wrap;color:{color};margin:3px 0">{_with_commands(self.text)}</div>')
         for line in self.extra:
-            out.append(f'<div style="font-size:12px;opacity:.75;white-space:pre-wrap">{e(line)}</div>')
+            out.append(f'<div style="font-size:12px;opacity:.75;white-space:pre-wrap">{_with_commands(line)}</div>')
         if self.status == "unsure" and self.candidates:
             items = "".join(f"<li><code>{e(n)}</code> ({p:.0%})</li>" for n, p in self.candidates)
             out.append(f"<ul style='margin:2px 0'>{items}</ul>")

@@ -90,7 +90,7 @@ def test_beam_and_greedy(ip, lm):
     run(ip, f"%%generate -m lm -n 15 --beam 3\n{PROMPT}")
     assert last_text(ip) == lm.generate(PROMPT, max_tokens=15, beam=3)
     run(ip, f"%%generate -m lm -n 15 --greedy\n{PROMPT}")
-    assert last_text(ip) == lm.generate(PROMPT, max_tokens=15, greedy=True)
+    assert last_text(ip) == lm.generate(PROMPT, max_tokens=15, greedy=True).lstrip("\n")  # (shown without a blank first line)
     assert provenance_of(outputs(ip)[-1])["options"]["greedy"] is True
 
 
@@ -216,6 +216,48 @@ def test_interrupt_keeps_the_partial_text(ip, tiny_lm, capsys):
     assert last_text(ip) == partial
     assert provenance_of(outputs(ip)[-1])["interrupted"] is True
     assert "interrupted" in capsys.readouterr().out
+
+
+def _continued_on_a_new_line(tiny_lm):
+    """A copy of the tiny model whose every text starts with a newline (as a play's does after ``ROMEO:``)."""
+    model = copy_of(tiny_lm)
+    real_stream = model.stream
+
+    def stream(*args, **kwargs):
+        n = kwargs.get("n", 1)
+        yield "\n" if n == 1 else ["\n"] * n
+        for piece in real_stream(*args, **kwargs):
+            yield piece if n == 1 else list(piece)
+
+    model.stream = stream
+    return model
+
+
+def test_the_output_does_not_start_with_a_blank_line(ip, tiny_lm, capsys):
+    """#14 point 8: the text after ``ROMEO:`` began with its newline, an empty first line under the cell."""
+    ip.user_ns["lm"] = _continued_on_a_new_line(tiny_lm)
+    expected = tiny_lm.generate(PROMPT, max_tokens=20, seed=0)
+    run(ip, f"%%generate -m lm -n 20 --seed 0 -o kept\n{PROMPT}")
+    assert last_text(ip) == expected.lstrip("\n") and last_text(ip)[:1] != "\n"
+    assert ip.user_ns["kept"] == "\n" + expected  # the variable keeps the text exactly
+    run(ip, f"%%generate -m lm -n 20 --seed 0 --echo\n{PROMPT}")
+    assert last_text(ip) == PROMPT + "\n" + expected  # with the prompt, the newline belongs
+    run(ip, f"%%generate -m lm -n 12 --seed 5 --samples 2\n{PROMPT}")
+    assert outputs(ip)[-1]["data"]["text/plain"].startswith("[1] " + tiny_lm.generate(PROMPT, max_tokens=12, seed=5,
+                                                                                       n=2)[0].lstrip("\n"))
+    from IPython.core.displaypub import DisplayPublisher
+
+    capsys.readouterr()
+    ip.display_pub = DisplayPublisher(shell=ip)  # a terminal: the text is printed as it comes
+    run(ip, f"%%generate -m lm -n 20 --seed 0\n{PROMPT}")
+    assert capsys.readouterr().out == expected.lstrip("\n") + "\n"
+
+
+def test_samples_are_boxes_of_one_height(ip, lm):
+    """#14 point 8: each sample's box filled only its own text; now each column stretches its box to the row."""
+    run(ip, f"%%generate -m lm -n 12 --seed 5 --samples 3\n{PROMPT}")
+    markup = outputs(ip)[-1]["data"]["text/html"]
+    assert markup.count('display:flex;flex-direction:column">') == 3 and markup.count('<pre style="flex:1;') == 3
 
 
 # === The default model ===

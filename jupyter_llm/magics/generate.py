@@ -186,13 +186,14 @@ class GenerateMagics(Magics):
         interrupted = False
 
         def render() -> tuple[dict, dict]:
-            shown = [prompt + t for t in texts] if args.echo else texts
+            shown = [prompt + t for t in texts] if args.echo else [shown_alone(t) for t in texts]
             meta = {**metadata[METADATA_KEY], "interrupted": interrupted, "generated_chars": [len(t) for t in texts]}
             return text_bundle(shown, args.format, n), {METADATA_KEY: meta}
 
         in_place = stream and updates_in_place(self.shell)
         typed = stream and not in_place and n == 1
         live = LiveOutput(render, self.session.config.stream_interval, handle=waiting)
+        written = 0  # characters of the text printed so far (a terminal)
         try:
             if in_place and waiting is None:  # (a waiting line stays until the first text replaces it)
                 live.show()
@@ -202,8 +203,10 @@ class GenerateMagics(Magics):
                 texts = [t + p for t, p in zip(texts, piece if n > 1 else [piece])]
                 if in_place:
                     live.update()
-                elif typed:
-                    _write(piece)
+                elif typed:  # what is new of the text as shown (no leading blank line, see shown_alone)
+                    visible = texts[0] if args.echo else shown_alone(texts[0])
+                    _write(visible[written:])
+                    written = len(visible)
         except KeyboardInterrupt:
             interrupted = True
         if in_place:
@@ -226,6 +229,16 @@ class GenerateMagics(Magics):
         history = getattr(self.shell, "history_manager", None)
         raw = getattr(history, "input_hist_raw", None)
         return list(raw) if raw else list(self.shell.user_ns.get("In", []))
+
+
+def shown_alone(text: str) -> str:
+    """``text`` as shown without its prompt: an output does not start with a blank line.
+
+    (A prompt such as ``ROMEO:`` is usually continued with a newline; shown on
+    its own, under the cell, that newline is an empty first line. ``--echo``, the
+    variable of ``-o`` and the cell of ``--insert`` keep the text exactly.)
+    """
+    return text.lstrip("\r\n")
 
 
 def _write(text: str) -> None:

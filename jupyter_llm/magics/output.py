@@ -74,11 +74,11 @@ def fenced(code: str, language: str = "python") -> str:
 
 
 def side_by_side(texts: list[str]) -> str:
-    """Samples in columns; every character of the text is escaped."""
+    """Samples in columns of one height (the tallest's); every character of the text is escaped."""
     columns = "".join(
-        '<div style="min-width:0">'
+        '<div style="min-width:0;display:flex;flex-direction:column">'
         f'<div style="font-size:11px;opacity:.6;margin-bottom:2px">sample {i}</div>'
-        '<pre style="white-space:pre-wrap;word-break:break-word;margin:0;padding:6px;'
+        '<pre style="flex:1;white-space:pre-wrap;word-break:break-word;margin:0;padding:6px;'
         f'border:1px solid rgba(128,128,128,.35);border-radius:3px">{html.escape(t)}</pre></div>'
         for i, t in enumerate(texts, 1)
     )

@@ -154,6 +154,25 @@ def test_priming_block_by_block_is_the_whole_prompt_pass(tiny_lm, length):
     assert np.allclose(pstate.values.numpy(), state.values.numpy(), atol=1e-5)
 
 
+@pytest.mark.parametrize("length", [3, 64, 100])
+def test_priming_two_stacked_grus_is_the_keras_layers_pass(length):
+    """prime's own recurrence (inputs projected once per block) is Keras's GRU, layer after layer."""
+    from jupyter_llm.config import ModelConfig
+    from jupyter_llm.generation.decoder import Decoder
+    from jupyter_llm.model.backbone import build_model
+
+    config = ModelConfig.from_size("tiny", vocab_size=30, num_layers=2, seq_len=40)
+    model = build_model(config)
+    decoder = Decoder(model, config)
+    ids = np.random.default_rng(length).integers(1, 30, size=(3, length)).astype(np.int32)
+    logits, state, _ = decoder.prefill(ids)  # the Keras layers themselves
+    primed, pstate = decoder.prime(ids)
+    assert np.allclose(primed.numpy(), logits, atol=1e-5)
+    for a, b in zip(pstate.states, state.states):
+        assert np.allclose(a.numpy(), b.numpy(), atol=1e-5)
+    assert np.allclose(pstate.values.numpy(), state.values.numpy(), atol=1e-5)
+
+
 def test_loading_a_model_prepares_its_generation_off_the_callers_thread(tiny_lm, tmp_path, monkeypatch):
     import threading
 

@@ -146,8 +146,8 @@ class Decoder:
         last = count - 1
         new_states = []
         for gru, state in zip(self.grus, states):
-            x = gru(x, initial_state=[state])[0]  # (B, BLOCK, units): the output is the state
-            new_states.append(tf.gather(x, last, axis=1))  # (not x[:, last]: XLA would compile per value)
+            x, state = _read_block(gru.cell, x, state, count)  # (B, BLOCK, units), (B, units)
+            new_states.append(state)
         block_keys = self.attention.keys(x)  # (B, BLOCK, d)
         w = self.window
         end = start + last  # the absolute position of the last real token
@@ -342,6 +342,33 @@ class Decoder:
         absolute = np.arange(first, position + 1)
         out[absolute] = ring_weights[absolute % self.window]
         return out
+
+
+def _read_block(cell, x, state, count):
+    """One GRU layer over the first ``count`` steps of a block ``x`` ``(B, BLOCK, in)``, from ``state``.
+
+    The arithmetic of ``keras.layers.GRUCell`` (``reset_after``), with the
+    inputs' projections made for the whole block in one matrix product before
+    the recurrence, which is then left with one ``(B, units) x (units, 3 units)``
+    product a step. Returns the outputs ``(B, BLOCK, units)`` (zeros after
+    ``count``) and the state after step ``count``.
+    """
+    units = cell.units
+    input_bias, recurrent_bias = tf.unstack(cell.bias) if cell.use_bias else (0.0, 0.0)
+    projected = tf.transpose(tf.einsum("bti,ig->btg", x, cell.kernel) + input_bias, [1, 0, 2])  # (BLOCK, B, 3u)
+    outputs = tf.TensorArray(x.dtype, size=BLOCK, element_shape=state.shape)
+
+    def body(t, h, outputs):
+        x_z, x_r, x_h = tf.split(projected[t], 3, axis=-1)
+        inner = tf.matmul(h, cell.recurrent_kernel) + recurrent_bias
+        z = cell.recurrent_activation(x_z + inner[:, :units])
+        r = cell.recurrent_activation(x_r + inner[:, units:2 * units])
+        candidate = cell.activation(x_h + r * inner[:, 2 * units:])
+        h = z * h + (1 - z) * candidate
+        return t + 1, h, outputs.write(t, h)
+
+    _, state, outputs = tf.while_loop(lambda t, *_: t < count, body, (tf.constant(0), state, outputs))
+    return tf.transpose(outputs.stack(), [1, 0, 2]), state
 
 
 def _write_slot(ring, slot, row):

@@ -82,3 +82,25 @@ def test_a_stop_sequence_far_into_the_text_ends_it_before_the_stop(tokenizers, k
     stop = "that is the question"
     row, pieces, _ = _stream(tok, ids, stop=[stop])
     assert row.finished and "".join(pieces) == full[:full.index(stop)]
+
+
+@pytest.mark.parametrize("kind", ["char", "word", "bpe"])
+@pytest.mark.parametrize("chunk", [2, 7, 64])
+def test_a_chunk_of_tokens_at_once_gives_the_text_of_one_at_a_time(tokenizers, kind, chunk):
+    """The decoding loop hands over a chunk of ids per call: the text, and where a stop ends it, are the same."""
+    tok = tokenizers[kind]
+    ids = tok.encode(TEXT * 2).tolist()
+    for stop in ([], ["that is the question"], ["emoji", "naïve"]):
+        one, pieces, _ = _stream(tok, ids, stop=stop)
+        many = TextAssembler(tok, list(stop))
+        shown = [many.push_many(ids[i:i + chunk]) for i in range(0, len(ids), chunk) if not many.finished]
+        shown.append(many.flush())
+        assert "".join(shown) == "".join(pieces) == one.text, (stop, chunk)
+        assert many.finished == one.finished
+
+
+def test_the_earliest_of_several_stop_sequences_ends_the_text(tokenizers):
+    tok = tokenizers["char"]
+    row = TextAssembler(tok, ["question", "or not"])
+    piece = row.push_many(tok.encode("To be, or not to be: that is the question."))
+    assert row.stopped and piece + row.flush() == "To be, "

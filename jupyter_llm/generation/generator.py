@@ -72,17 +72,23 @@ class TextAssembler:
 
     def push(self, token: int) -> str:
         """Add a token; return the text that can now be shown (maybe "")."""
+        return self.push_many((token,))
+
+    def push_many(self, tokens) -> str:
+        """Add several tokens (a chunk of the decoding loop) at once; the same text as one ``push`` each.
+
+        The ids are decoded once for the whole chunk, not once per token.
+        """
         if self.finished:
             return ""
-        self.ids.append(int(token))
+        self.ids.extend(int(t) for t in tokens)
         text = self._decode()
-        for s in self.stop:
-            at = text.find(s, max(0, self.emitted - len(s)))
-            if at >= 0:
-                self.finished = True
-                self.text = text[:at]
-                self.stopped = True
-                return self.flush()
+        found = [at for at in (text.find(s, max(0, self.emitted - len(s))) for s in self.stop) if at >= 0]
+        if found:  # the earliest stop sequence ends the text
+            self.finished = True
+            self.text = text[:min(found)]
+            self.stopped = True
+            return self.flush()
         self.text = text
         safe = len(text) - self.holdback
         while safe > self.emitted and text[safe - 1] == "\ufffd" and self.tokenizer.kind == "bpe":
@@ -158,20 +164,19 @@ def sample_stream(
         started = time.perf_counter()
         tokens, weights = decoder.run(run, steps)
         sizes.took(steps, time.perf_counter() - started)
-        pieces = [[] for _ in range(n)]
-        for j in range(steps):
-            for i, row in enumerate(rows):
-                pieces[i].append(row.push(tokens[j, i]))
-            if weights is not None and trace is not None:
-                for i, row in enumerate(rows):
-                    if not row.finished or len(trace.step_weights[i]) < len(row.ids):
-                        trace.step_weights[i].append(decoder.ring_to_absolute(weights[j, i], position + j))
-            if all(r.finished for r in rows):
-                _trim(trace, rows)
-                yield ["".join(p) for p in pieces]
-                return
+        pieces = []
+        for i, row in enumerate(rows):
+            if weights is not None and trace is not None and not row.finished:
+                trace.step_weights[i].extend(decoder.ring_to_absolute(weights[j, i], position + j)
+                                             for j in range(steps))
+            pieces.append(row.push_many(tokens[:, i]))
         made += steps
-        yield ["".join(p) for p in pieces]
+        done = all(r.finished for r in rows)
+        if done:
+            _trim(trace, rows)
+        yield pieces
+        if done:
+            return
     _trim(trace, rows)
     final = [row.flush() for row in rows]
     if any(final):

@@ -47,6 +47,19 @@ class _Registration:
         if data:  # the front end sends its hello with the comm_open
             channel.handle(data)
 
+    def insert_cell(self, text: str, cell_type: str, anchor: str) -> bool:
+        """Ask the front ends to insert a cell below the one whose output holds ``anchor``.
+
+        One ``insert_cell`` event, the same id on every open channel: a front end
+        inserts only where it finds the anchor, and once per event id. Returns
+        whether any front end was told (False: no channel is open).
+        """
+        envelope = Envelope("event", "insert_cell", payload={"text": text, "cell_type": cell_type, "anchor": anchor})
+        sent = False
+        for channel in [c for c in self.channels if not c.closed]:
+            sent = channel.notify(envelope.to_dict()) or sent
+        return sent
+
 
 def _comm_manager(ipython: Any) -> Any:
     manager = getattr(getattr(ipython, "kernel", None), "comm_manager", None)

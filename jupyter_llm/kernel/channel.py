@@ -137,14 +137,20 @@ class Channel:
                 self._running.pop(request.id, None)
         self._send(reply)
 
-    def _send(self, data: dict[str, Any]) -> None:
+    def notify(self, data: dict[str, Any]) -> bool:
+        """Send an event that answers no request (``insert_cell``); whether it went out."""
+        return self._send(data)
+
+    def _send(self, data: dict[str, Any]) -> bool:
         with self._send_lock:
             if self.closed:
-                return
+                return False
             try:
                 self.comm.send(data)
             except Exception:  # the front end went away: nothing to answer to
                 log.debug("jupyter_llm: could not send on the kernel channel", exc_info=True)
+                return False
+            return True
 
 
 def error_code(e: JupyterLLMError) -> str:

@@ -3,7 +3,8 @@
 A thin view over :meth:`LanguageModel.stream`: generation runs in a background
 thread (:attr:`GeneratePanel.job`) so that Stop works, and the text is shown as
 it is made, a few times a second. "Copy" uses the browser's clipboard; "Insert
-below" is described in :mod:`jupyter_llm.widgets.insert`.
+below" puts the text in a new cell below the panel's (a Markdown cell unless
+the user picks Code), see :mod:`jupyter_llm.widgets.insert`.
 
 >>> GeneratePanel(lm, prompt="ROMEO:")    # doctest: +SKIP
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 import warnings
 from typing import Any
 
@@ -24,7 +26,7 @@ from ..shell import current_state
 from ._namespace import user_namespace
 from ._theme import error_html, esc, message, section, style_widget
 from ._threads import Job, Throttle
-from .insert import insert_below
+from .insert import FLUSHED, insert_below
 
 # The Copy button runs in the browser: the kernel cannot reach the user's clipboard.
 _COPY_JS = (
@@ -136,7 +138,10 @@ class GeneratePanel(widgets.VBox):
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True, layout=L(width="84px"),
                                           tooltip="Stop generating; the text so far is kept")
         self.insert_button = widgets.Button(description="Insert below", icon="arrow-down", disabled=True,
-                                            layout=L(width="120px"), tooltip="Put the text in a new cell")
+                                            layout=L(width="120px"), tooltip="Put the text in a new cell below")
+        self.insert_as = widgets.Dropdown(options=[("as Markdown", "markdown"), ("as code", "code")],
+                                          value="markdown", layout=L(width="120px"),
+                                          tooltip="The type of the cell Insert below makes")
         self.copy = widgets.HTML(_copy_html("", enabled=False))
         self.copy.add_class("jl-copy-widget")
         self.attention_toggle = widgets.ToggleButton(value=attention, description="Attention", icon="eye",
@@ -156,8 +161,8 @@ class GeneratePanel(widgets.VBox):
             layout=L(grid_template_columns="repeat(auto-fill, minmax(290px, 1fr))", grid_gap="0 16px",
                      flex="1 1 0%", min_width="0"),
         )
-        buttons = widgets.HBox([self.generate_button, self.stop_button, self.insert_button, self.copy,
-                                self.attention_toggle], layout=L(align_items="center", flex_flow="row wrap"))
+        buttons = widgets.HBox([self.generate_button, self.stop_button, self.insert_button, self.insert_as,
+                                self.copy, self.attention_toggle], layout=L(align_items="center", flex_flow="row wrap"))
         super().__init__([
             style_widget(), header,
             section("Model", self.picker, self.refresh_button, self.model_info),
@@ -168,6 +173,9 @@ class GeneratePanel(widgets.VBox):
         ])
         self.add_class("jl-panel")
         self.add_class("jl-generate-panel")
+        #: A CSS class of this panel only: the front end inserts the cell below the cell that shows it.
+        self.anchor = f"jl-anchor-{uuid.uuid4().hex[:12]}"
+        self.add_class(self.anchor)
         self._render_output()
 
         self.picker.observe(self._on_pick, names="value")
@@ -427,13 +435,21 @@ class GeneratePanel(widgets.VBox):
     # === Insert, attention ===
 
     def insert(self) -> str:
-        """What "Insert below" does: put :attr:`text` in a new cell (see :mod:`.insert`)."""
+        """What "Insert below" does: put :attr:`text` in a new cell below the panel's (see :mod:`.insert`).
+
+        The cell is of the type :attr:`insert_as` shows (Markdown by default). Returns the
+        sentence the panel shows: inserted, or queued for the next cell run (and then inserted).
+        """
         try:
-            note = insert_below(self.text)
+            note = insert_below(self.text, cell_type=self.insert_as.value, anchor=self.anchor,
+                                on_inserted=lambda: self._note(FLUSHED))
         except RuntimeError as e:
             note = str(e)
-        self.status.value = f'<span class="jl-note">{esc(note)}</span>'
+        self._note(note)
         return note
+
+    def _note(self, sentence: str) -> None:
+        self.status.value = f'<span class="jl-note">{esc(sentence)}</span>'
 
     def _on_attention_toggle(self, change: dict) -> None:
         if not change["new"]:

@@ -75,6 +75,11 @@ export interface IRequestOptions {
   signal?: AbortSignal;
 }
 
+/** An `insert_cell` event, with its envelope's id (the same on every channel it was sent on). */
+export interface IInsertRequest extends Readonly<IEventPayloads['insert_cell']> {
+  readonly id: string;
+}
+
 interface IPending {
   name: RequestName;
   delegate: PromiseDelegate<any>;
@@ -108,6 +113,11 @@ export class KernelChannel implements IDisposable {
 
   get stateChanged(): ISignal<this, ChannelState> {
     return this._stateChanged;
+  }
+
+  /** The kernel asks for a new cell ("Insert below" of a GeneratePanel): an `insert_cell` event. */
+  get insertRequested(): ISignal<this, IInsertRequest> {
+    return this._insertRequested;
   }
 
   get isDisposed(): boolean {
@@ -234,7 +244,18 @@ export class KernelChannel implements IDisposable {
     }
     const pending = this._pending.get(envelope.id);
     if (!pending) {
-      return; // an answer to a request we no longer wait for
+      if (envelope.kind === 'event' && envelope.name === 'insert_cell') {
+        const problem = checkEvent(envelope.name, envelope.payload);
+        if (problem === null) {
+          this._insertRequested.emit({
+            id: envelope.id,
+            ...(envelope.payload as unknown as IEventPayloads['insert_cell'])
+          });
+        } else {
+          console.warn(`jupyter_llm: ignored an invalid insert_cell event: ${problem}`);
+        }
+      }
+      return; // else an answer to a request we no longer wait for
     }
     if (envelope.kind === 'event') {
       const problem = checkEvent(envelope.name, envelope.payload);
@@ -433,6 +454,7 @@ export class KernelChannel implements IDisposable {
   private _pending = new Map<string, IPending>();
   private _state: ChannelState = 'connecting';
   private _stateChanged = new Signal<this, ChannelState>(this);
+  private _insertRequested = new Signal<this, IInsertRequest>(this);
 }
 
 /**
@@ -459,10 +481,16 @@ export class ChannelRegistry implements IDisposable {
     let channel = this._channels.get(kernel);
     if (!channel || channel.isDisposed) {
       channel = new KernelChannel(kernel);
+      channel.insertRequested.connect((_, request) => this._insertRequested.emit(request));
       this._channels.set(kernel, channel);
       kernel.disposed.connect(() => this._channels.delete(kernel));
     }
     return channel;
+  }
+
+  /** An `insert_cell` event of any channel. */
+  get insertRequested(): ISignal<this, IInsertRequest> {
+    return this._insertRequested;
   }
 
   get isDisposed(): boolean {
@@ -478,4 +506,5 @@ export class ChannelRegistry implements IDisposable {
   private _channels = new Map<Kernel.IKernelConnection, KernelChannel>();
   private _watched = new WeakSet<Kernel.IKernelConnection>();
   private _isDisposed = false;
+  private _insertRequested = new Signal<this, IInsertRequest>(this);
 }

@@ -6,6 +6,8 @@
  * - inline completion in Markdown cells and text files (completer.ts);
  * - the commands "Open drafting panel", "Continue writing with jupyter_llm",
  *   "Show attention for selection";
+ * - "Insert below" of the GeneratePanel widget: the kernel's `insert_cell`
+ *   event (insertCell.ts);
  * - the attention renderer is a mime extension (mime.ts).
  *
  * Everything reaches the kernel through one comm channel (channel.ts).
@@ -27,6 +29,7 @@ import { RenderedAttention } from './attention';
 import { ChannelRegistry } from './channel';
 import { CommandIDs, PALETTE_CATEGORY } from './commands';
 import { KernelInlineCompleter } from './completer';
+import { CellInserter } from './insertCell';
 import { DEFAULT_SETTINGS, DraftModel, IDraftSettings, errorMessage } from './draft';
 import { chooseModel } from './models';
 import { DraftPanel, draftIcon } from './panel';
@@ -83,6 +86,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
       nb.sessionContext.kernelChanged.connect(watch);
       void nb.sessionContext.ready.then(watch);
     });
+
+    if (notebooks) {
+      const inserter = new CellInserter(notebooks);
+      channels.insertRequested.connect((_, request) => {
+        if (!inserter.insert(request)) {
+          console.warn('jupyter_llm: no open notebook holds the panel that asked to insert a cell');
+        }
+      });
+    }
 
     const completer = new KernelInlineCompleter(channels, targets, draft);
     if (completions && 'registerInlineProvider' in completions) {

@@ -112,6 +112,11 @@ export const PROTOCOL = {
     "ready": {
       "protocol": "integer",
       "version": "string"
+    },
+    "insert_cell": {
+      "text": "string",
+      "cell_type": "string",
+      "anchor": "string"
     }
   },
   "shapes": {
@@ -267,6 +272,11 @@ export interface IEventPayloads {
   ready: {
     protocol: number;
     version: string;
+  };
+  insert_cell: {
+    text: string;
+    cell_type: string;
+    anchor: string;
   };
 }
 

@@ -257,15 +257,21 @@ def test_drafting_panel_lists_models_streams_stops_and_inserts(ui, screenshot):
 
 # === Inline completion ===
 
-def test_inline_completion_shows_ghost_text_that_tab_accepts(ui, screenshot):
-    open_panel(ui)  # the kernel's channel is ready before the first keystroke asks for a suggestion
-    command(ui, "notebook:insert-cell-below")
-    command(ui, "notebook:change-cell-to-markdown")
-    index = ui.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
-    command(ui, "notebook:enter-edit-mode")
-    editor = ui.locator(".jp-Notebook .jp-Cell.jp-mod-active .cm-content")
+def new_markdown_cell(page) -> int:
+    """A new Markdown cell below the active one, in edit mode with the cursor in it; its index."""
+    command(page, "notebook:insert-cell-below")
+    command(page, "notebook:change-cell-to-markdown")
+    index = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
+    command(page, "notebook:enter-edit-mode")
+    editor = page.locator(".jp-Notebook .jp-Cell.jp-mod-active .cm-content")
     editor.wait_for()
     editor.click()
+    return index
+
+
+def test_inline_completion_shows_ghost_text_that_tab_accepts(ui, screenshot):
+    open_panel(ui)  # the kernel's channel is ready before the first keystroke asks for a suggestion
+    index = new_markdown_cell(ui)
     ui.keyboard.type("ROMEO:\nWhat light thro")
     suggestion = settled_ghost_text(ui, ".jp-Notebook .jp-Cell.jp-mod-active")
     assert suggestion
@@ -344,13 +350,7 @@ def markdown_cell_with_the_paced_model(page) -> int:
     """A new Markdown cell in edit mode, completed by the model ``paced``, recording; its index."""
     open_panel(page)
     page.locator(f"{PANEL} .jp-LLMDraft-model").select_option("variable:paced")
-    command(page, "notebook:insert-cell-below")
-    command(page, "notebook:change-cell-to-markdown")
-    index = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
-    command(page, "notebook:enter-edit-mode")
-    editor = page.locator(".jp-Notebook .jp-Cell.jp-mod-active .cm-content")
-    editor.wait_for()
-    editor.click()
+    index = new_markdown_cell(page)
     page.evaluate(RECORD)
     return index
 

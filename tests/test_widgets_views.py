@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 import sys
@@ -15,7 +16,7 @@ pytest.importorskip("ipywidgets")
 from jupyter_llm import AttentionMap, InvalidArgumentError  # noqa: E402
 from jupyter_llm.widgets import AttentionView, GeneratePanel, TrainingPanel, open_panel  # noqa: E402
 from jupyter_llm.widgets._png import encode_png  # noqa: E402
-from jupyter_llm.widgets.attention_view import window_bounds  # noqa: E402
+from jupyter_llm.widgets.attention_view import row_scale, window_bounds  # noqa: E402
 from jupyter_llm.widgets.insert import QUEUED, insert_below, pending, register_insert_handler  # noqa: E402
 from jupyter_llm.widgets.loss_chart import MAX_POINTS, downsample, loss_chart_svg  # noqa: E402
 
@@ -43,11 +44,45 @@ def test_tokens_are_escaped_and_hover_rules_follow_the_weights():
     assert f'id="{u}-r4" class="r4" checked' in body  # the last token is selected first
     assert 'class="jlav-tok jlav-p t1"' in body and 'class="jlav-tok t2"' in body  # prompt vs generated
     assert "data:image/png;base64," in body
-    assert "Token #4" in view.details.value and "&#x27;&quot;q&quot;&#x27;" in view.details.value
+    # Each token's status line, shown by CSS while it is hovered or pinned; tokens quoted as JSON.
+    assert '<div class="jlav-st s4">Token #4 &quot;\&quot;q\&quot;&quot; attended most to: ' in body
+    assert f"{u}:has(.t4:hover) .s4" in body
 
     view.token.value = 3
     assert f'class="r3" checked' in view.body.value
-    assert "Token #3" in view.details.value and "#0 0.70" in view.details.value
+    assert 'Token #3 &quot; &quot; attended most to: &quot;&lt;script&gt;' in view.body.value
+    assert "(#0) 0.70" in view.body.value
+
+
+def test_each_row_is_scaled_between_its_own_extremes_as_the_legend_says():
+    assert row_scale(np.array([0.010, 0.020, 0.015])).tolist() == pytest.approx([0.0, 1.0, 0.5])
+    assert row_scale(np.array([0.2, 0.2])).tolist() == [1.0, 1.0]  # a flat row is all full colour
+    # Flat attention over 200 tokens (largest weight about 0.02): the shading still spans the whole scale.
+    rng = np.random.default_rng(0)
+    w = np.tril(1 + 0.3 * rng.random((200, 200)))
+    view = AttentionView(AttentionMap([f"t{i}" for i in range(200)], w / w.sum(axis=1, keepdims=True)), window=256)
+    body = view.body.value
+    u = view._uid
+    shades = {int(re.match(rf"\.{u}:has\(\.t199:hover\) \.t(\d+),", rule).group(1)):
+              int(re.search(r"\) (\d+)%, transparent", rule).group(1))
+              for rule in body.split("}") if rule.startswith(f".{u}:has(.t199:hover) .t")}
+    row = view.attention.weights[199]
+    assert row.max() < 0.01
+    top = np.argsort(-row, kind="stable")[: view.top_k]
+    assert shades == {int(j): round(80 * (row[j] - row.min()) / (row.max() - row.min())) for j in top}
+    assert max(shades.values()) == 80
+    assert "each row scaled on its own" in body
+
+
+def test_heatmap_labels_thin_out_to_stay_readable():
+    view = AttentionView(causal_map([f"w{i}" for i in range(207)]), window=256)
+    labels = re.findall(r'class="jlav-axis jlav-col" style="left:([\d.]+)px">([^<]*)<', view.body.value)
+    assert 10 < len(labels) < 30  # far fewer than 207, and each column label at least 14 px from the next
+    lefts = [float(x) for x, _ in labels]
+    assert min(b - a for a, b in zip(lefts, lefts[1:])) >= 14
+    assert labels[0][1] == "w0"
+    short = AttentionView(causal_map(["a", " ", "\n"]))
+    assert re.findall(r'jlav-col" style="left:[\d.]+px">([^<]*)<', short.body.value) == ["a", "·", "↵"]
 
 
 def test_a_long_text_shows_a_window_around_the_selected_token():

@@ -13,6 +13,7 @@ through the hook the package root registers (#11: the core never imports display
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 from ..model.attention import SCHEMA_VERSION, AttentionMap
@@ -22,6 +23,8 @@ __all__ = ["AttentionMap", "MIME_TYPE", "SCHEMA_VERSION", "HTML_MAX_TOKENS", "mi
 MIME_TYPE = "application/vnd.jupyter-llm.attention+json"
 #: The static HTML shows at most this many tokens (the JSON carries them all).
 HTML_MAX_TOKENS = 120
+#: The colour of the shading (r, g, b): JupyterLab's brand blue, as in the renderer and the AttentionView.
+BRAND = "25,118,210"
 
 
 def mime_bundle(amap: AttentionMap) -> dict[str, Any]:
@@ -54,29 +57,37 @@ def to_html(amap: AttentionMap) -> str:
     start = len(amap) - t
     w = amap.weights[start:, start:]
     cell = 14 if t <= 40 else 8 if t <= 80 else 5
-    last = w[-1] / (w[-1].max() or 1.0)
+    last = _row_scale(w[-1])
     text = "".join(
-        f'<span title="{html.escape(repr(tok), quote=True)}: {amap.weights[-1, start + i]:.3f}" '
-        f'style="background:rgba(255,140,0,{last[i]:.2f});white-space:pre-wrap">{html.escape(tok)}</span>'
+        f'<span title="{html.escape(json.dumps(tok, ensure_ascii=False), quote=True)}: '
+        f'{amap.weights[-1, start + i]:.3f}" '
+        f'style="background:rgba({BRAND},{0.8 * last[i]:.2f});white-space:pre-wrap">{html.escape(tok)}</span>'
         for i, tok in enumerate(amap.tokens[start:])
     )
     rows = []
     for i in range(t):
-        peak = w[i].max() or 1.0
+        scale = _row_scale(w[i, : i + 1])
         cells = "".join(
-            f'<td style="width:{cell}px;height:{cell}px;padding:0;background:rgba(31,119,180,{v / peak:.2f})"></td>'
-            for v in w[i]
-        )
+            f'<td style="width:{cell}px;height:{cell}px;padding:0;background:rgba({BRAND},{0.8 * v:.2f})"></td>'
+            for v in scale
+        ) + "<td></td>" * (t - i - 1)
         label = html.escape(_show(amap.tokens[start + i]))
         rows.append(f'<tr><th style="font:10px monospace;text-align:right;padding:0 4px">{label}</th>{cells}</tr>')
     note = f"the last {t} of {len(amap)} tokens" if start else f"{t} tokens"
     return (
         '<div class="jupyter-llm-attention-static" style="font-family:var(--jp-content-font-family,sans-serif)">'
         f'<div style="font-size:12px;opacity:.7">Attention ({html.escape(amap.layer)}), {note}; '
-        "orange: what the last token attended to; grid: row attends to column.</div>"
+        "shaded: what the last token attended to; grid: row attends to column; colour: each row scaled "
+        "on its own, from its smallest weight (none) to its largest (full).</div>"
         f'<div style="margin:6px 0;line-height:1.6;font-family:monospace">{text}</div>'
         f'<table style="border-collapse:collapse;border-spacing:0">{"".join(rows)}</table></div>'
     )
+
+
+def _row_scale(row: Any) -> list[float]:
+    """Each weight of ``row`` in [0, 1], between the row's smallest and largest (all 1 when flat)."""
+    low, high = float(min(row)), float(max(row))
+    return [1.0 if high - low <= 1e-12 else (float(v) - low) / (high - low) for v in row]
 
 
 def _show(token: str) -> str:

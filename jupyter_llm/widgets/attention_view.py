@@ -3,9 +3,15 @@
 The view is plain ipywidgets and HTML with a style sheet, no script, so it works
 in JupyterLab, Notebook 7 and VS Code alike:
 
-* hovering a token shades the tokens it attended to (darker = more weight) and
-  marks its row in the heatmap; clicking a token pins it (CSS ``:has()`` and a
-  hidden radio button per token do this in the browser, without a round trip);
+* hovering a token shades the tokens it attended to (darker = more weight),
+  marks its row in the heatmap and shows its status line; clicking a token
+  pins it (CSS ``:has()`` and a hidden radio button per token do this in the
+  browser, without a round trip);
+* it speaks the visual language of the JupyterLab renderer of
+  ``AttentionMap`` (labextension/src/attention.ts): the theme's brand colour,
+  each row scaled on its own between its smallest and largest weight
+  (:func:`row_scale`, said in the legend), the shown token underlined, tokens
+  quoted as JSON, heatmap labels that thin out to stay 14 px apart;
 * the *Token* slider selects a token from Python and moves the window shown, so
   texts of a few thousand tokens stay readable: only ``window`` tokens around
   the selected one are drawn;
@@ -17,6 +23,7 @@ in JupyterLab, Notebook 7 and VS Code alike:
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import ipywidgets as widgets
@@ -26,12 +33,20 @@ from ..display.attention import AttentionMap
 from ._png import png_data_uri
 from ._theme import esc, style_widget
 
-#: Colour of the shading of attended tokens (r, g, b), as in the static HTML of AttentionMap.
-SHADE = (255, 140, 0)
-#: Colour of the heatmap cells.
-HEAT = (31, 119, 180)
+#: Colour of the shading and of the heatmap cells: JupyterLab's brand colour (its light theme's value
+#: in the heatmap image; the shading follows the theme).
+BRAND = (25, 118, 210)
+#: The shading of a token at ``pct`` percent of its row's scale, as in the JupyterLab renderer.
+SHADE = "color-mix(in srgb, var(--jp-brand-color1, #1976d2) {pct}%, transparent)"
+#: The most colour a cell or token gets (the full scale): the text stays readable on it.
+SHADE_MAX = 0.8
+#: What the colours mean, in the legend (the renderer says the same).
+SCALE_LEGEND = "each row scaled on its own: no colour = the row's smallest weight, full colour = its largest"
 WINDOWS = (64, 128, 256, 512)
 HEATMAP_PX = 260
+#: Room for the heatmap's axis labels, and the least distance between two labels (CSS pixels).
+LABEL_ROOM = 56
+LABEL_SPACING = 14
 
 _ids = itertools.count()
 
@@ -45,15 +60,25 @@ _CSS = """
 .jlav input { display: none; }
 .jlav-tok { cursor: pointer; border-radius: 2px; }
 .jlav-tok.jlav-p { color: var(--jp-ui-font-color2, #666); }
-.jlav-tok:hover, .jlav input:checked + .jlav-tok { outline: 2px solid var(--jp-brand-color1, #1976d2); outline-offset: -1px; }
+.jlav-tok:hover, .jlav:not(:has(.jlav-tok:hover)) input:checked + .jlav-tok {
+  box-shadow: inset 0 -2px 0 var(--jp-warn-color1, #f57c00); }
+.jlav-st { display: none; margin: 4px 0 0; min-height: 1.4em; font-size: var(--jp-ui-font-size1, 13px);
+  color: var(--jp-ui-font-color2, #666); }
 .jlav-more { color: var(--jp-ui-font-color3, #999); font-style: italic; }
 .jlav-map { position: relative; flex: 0 0 auto; border: 1px solid var(--jp-border-color2, #ddd);
   background: var(--jp-layout-color1, #fff); }
 .jlav-map img { display: block; width: 100%; height: 100%; image-rendering: pixelated; }
 .jlav-hr { position: absolute; left: 0; right: 0; min-height: 1px; display: none;
-  background: rgba(255, 140, 0, .22); outline: 1px solid rgb(255, 140, 0); }
+  outline: 1.5px solid var(--jp-warn-color1, #f57c00); }
+.jlav-grid { position: relative; padding: 56px 0 0 56px; }
+.jlav-axis { position: absolute; font-family: var(--jp-code-font-family, monospace); font-size: 10px; line-height: 1;
+  white-space: pre; color: var(--jp-ui-font-color2, #666); pointer-events: none; }
+.jlav-axis.jlav-row { right: calc(100% - 52px); transform: translateY(-50%); }
+.jlav-axis.jlav-col { top: 52px; transform-origin: left top; transform: rotate(-90deg) translateY(-50%); }
 .jlav-caption { font-size: 11px; line-height: 1.35; color: var(--jp-ui-font-color2, #666); margin-top: 3px;
-  max-width: 262px; }
+  max-width: 318px; }
+.jlav-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px;
+  vertical-align: -1px; background: var(--jp-brand-color1, #1976d2); }
 """
 
 
@@ -72,8 +97,32 @@ def show_token(token: str) -> str:
     return token.replace("\n", "↵\n").replace("\t", "→\t")
 
 
+def row_scale(row: np.ndarray) -> np.ndarray:
+    """How strongly to colour each weight of ``row``, in [0, 1]: the row scaled between its own extremes.
+
+    Attention over a long text is flat (the largest weight of a 200-token row is
+    about 0.02); scaling each row from its smallest weight (0) to its largest (1)
+    shows its structure. A row of equal weights is all 1. The JupyterLab renderer
+    scales the same way (``rowScale`` in labextension/src/attentionData.ts).
+    """
+    row = np.asarray(row, dtype=np.float64)
+    if row.size == 0:
+        return row
+    low, high = float(row.min()), float(row.max())
+    if high - low <= 1e-12:
+        return np.ones_like(row)
+    return (row - low) / (high - low)
+
+
 def _label(token: str) -> str:
-    return repr(token)
+    """A token quoted as JSON (double quotes), as the JupyterLab renderer quotes it."""
+    return json.dumps(token, ensure_ascii=False)
+
+
+def status_line(amap: AttentionMap, i: int) -> str:
+    """What token ``i`` attended to most, as the renderer's status line says it (plain text)."""
+    tops = ", ".join(f"{_label(t)} (#{pos}) {w:.2f}" for pos, t, w in amap.top(i, 3))
+    return f"Token #{i} {_label(amap.tokens[i])} attended most to: {tops or 'nothing'}"
 
 
 class AttentionView(widgets.VBox):
@@ -118,12 +167,10 @@ class AttentionView(widgets.VBox):
         self.header = widgets.HTML()
         self.header.add_class("jl-note")
         self.body = widgets.HTML()
-        self.details = widgets.HTML()
-        self.details.add_class("jl-note")
         self.token.observe(self._on_change, names="value")
         self.window.observe(self._on_change, names="value")
         controls = widgets.HBox([self.token, self.window], layout=widgets.Layout(align_items="center"))
-        super().__init__([style_widget(), self.header, controls, self.body, self.details])
+        super().__init__([style_widget(), self.header, controls, self.body])
         self.add_class("jl-attention-view")
         self._render()
 
@@ -152,7 +199,6 @@ class AttentionView(widgets.VBox):
         if n == 0:
             self.header.value = "No tokens."
             self.body.value = ""
-            self.details.value = ""
             return
         sel = self.token.value
         start, end = self.bounds
@@ -165,9 +211,6 @@ class AttentionView(widgets.VBox):
             "(darker: more weight); click it to pin it. Move the slider for other parts of the text."
         )
         self.body.value = self._body_html(start, end, sel)
-        tops = " · ".join(f"<code>{esc(_label(tok))}</code> #{pos} {w:.2f}" for pos, tok, w in amap.top(sel, 5))
-        self.details.value = (f"Token #{sel} <code>{esc(_label(amap.tokens[sel]))}</code> attended most to: "
-                              f"{tops or 'nothing'}")
 
     def _body_html(self, start: int, end: int, sel: int) -> str:
         amap, u = self.attention, self._uid
@@ -181,15 +224,16 @@ class AttentionView(widgets.VBox):
             peak = float(row.max()) if row.size else 0.0
             i = start + r
             hover, pinned = f".{u}:has(.t{i}:hover)", pin.format(i=i)
-            rules.append(f"{hover} .h{i},{pinned} .h{i}{{display:block}}")
+            rules.append(f"{hover} .h{i},{pinned} .h{i},{hover} .s{i},{pinned} .s{i}{{display:block}}")
             if peak <= 0:
                 continue
+            scale = row_scale(row)
             order = np.argsort(-row, kind="stable")[: self.top_k]
             for j in order:
-                a = float(row[j]) / peak
-                if a < 0.05:
+                pct = round(100 * SHADE_MAX * float(scale[j]))
+                if pct < 4:
                     break
-                shade = f"background:rgba({SHADE[0]},{SHADE[1]},{SHADE[2]},{0.12 + 0.73 * a:.2f})"
+                shade = "background:" + SHADE.format(pct=pct)
                 rules.append(f"{hover} .t{start + j},{pinned} .t{start + j}{{{shade}}}")
         parts = [f"<style>{_CSS}{''.join(rules)}</style>", f'<div class="jlav {u}"><div class="jlav-left">',
                  '<div class="jlav-text">']
@@ -205,16 +249,19 @@ class AttentionView(widgets.VBox):
                          f'<label for="{u}-r{i}" class="{cls} t{i}" title="{title}">{esc(show_token(tok))}</label>')
         if end < len(amap):
             parts.append(f'<span class="jlav-more">\n… {len(amap) - end:,} later tokens</span>')
-        parts.append("</div></div>")
+        parts.append("</div>")
+        parts.extend(f'<div class="jlav-st s{i}">{esc(status_line(amap, i))}</div>' for i in range(start, end))
+        parts.append("</div>")
         parts.append(self._heatmap_html(w, start, count))
         parts.append("</div>")
         return "".join(parts)
 
     def _heatmap_html(self, w: np.ndarray, start: int, count: int) -> str:
-        peak = w.max(axis=1, keepdims=True)
-        alpha = np.divide(w, peak, out=np.zeros_like(w), where=peak > 0)
+        alpha = np.zeros_like(w, dtype=np.float64)
+        for r in range(count):  # each row scaled on its own, over the tokens it can attend to
+            alpha[r, : r + 1] = row_scale(w[r, : r + 1]) * SHADE_MAX
         rgba = np.zeros((count, count, 4), np.uint8)
-        rgba[..., 0], rgba[..., 1], rgba[..., 2] = HEAT
+        rgba[..., 0], rgba[..., 1], rgba[..., 2] = BRAND
         rgba[..., 3] = np.clip(np.round(alpha * 255), 0, 255).astype(np.uint8)
         size = HEATMAP_PX
         rows = "".join(
@@ -222,7 +269,34 @@ class AttentionView(widgets.VBox):
             for r in range(count)
         )
         end = start + count - 1
-        return (f'<div><div class="jlav-map" style="width:{size}px;height:{size}px">'
-                f'<img src="{png_data_uri(rgba)}" alt="attention heatmap of tokens {start} to {end}">{rows}</div>'
-                f'<div class="jlav-caption">Heatmap of tokens {start:,}–{end:,}: row = token, column = the '
-                "earlier token it attends to (each row scaled to its largest weight).</div></div>")
+        return (f'<div><div class="jlav-grid">{self._axis_html(start, count)}'
+                f'<div class="jlav-map" style="width:{size}px;height:{size}px">'
+                f'<img src="{png_data_uri(rgba)}" alt="attention heatmap of tokens {start} to {end}">{rows}</div></div>'
+                f'<div class="jlav-caption">Heatmap of tokens {start:,}–{end:,}. Rows: each token; columns: the '
+                f'tokens it attended to.<br><span class="jlav-swatch"></span>Colour: {esc(SCALE_LEGEND)}.</div></div>')
+
+    def _axis_html(self, start: int, count: int) -> str:
+        """The heatmap's axis labels: one per token while they stay LABEL_SPACING px apart, else every k-th."""
+        cell = HEATMAP_PX / max(count, 1)
+        every = max(1, int(np.ceil(LABEL_SPACING / cell)))
+        labels = []
+        for k in range(count):
+            if k % every and not (k == count - 1 and k % every >= every / 2):
+                continue
+            text = esc(_clip(axis_label(self.attention.tokens[start + k])))
+            middle = LABEL_ROOM + (k + 0.5) * cell
+            labels.append(f'<span class="jlav-axis jlav-row" style="top:{middle:.1f}px">{text}</span>'
+                          f'<span class="jlav-axis jlav-col" style="left:{middle:.1f}px">{text}</span>')
+        return "".join(labels)
+
+
+def axis_label(token: str) -> str:
+    """A token on an axis, whitespace made visible, as the renderer's ``tokenLabel`` shows it."""
+    if token == "":
+        return "∅"
+    label = token.replace("\n", "↵").replace("\t", "⇥")
+    return "·" * len(label) if label.strip(" ") == "" else label
+
+
+def _clip(text: str, n: int = 8) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

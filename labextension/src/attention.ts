@@ -14,12 +14,23 @@
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
-import { IAttentionData, MIME_TYPE, parseAttention, tokenLabel } from './attentionData';
+import {
+  IAttentionData,
+  MIME_TYPE,
+  SCALE_LEGEND,
+  parseAttention,
+  rowScale,
+  tokenLabel
+} from './attentionData';
 
 /** The heatmap draws at most the last this many tokens. */
 const HEATMAP_MAX = 200;
 /** Widest heatmap, in CSS pixels (cells shrink to fit). */
 const HEATMAP_WIDTH = 520;
+/** Room for the axis labels, in CSS pixels. */
+const LABEL_ROOM = 56;
+/** The least distance between two axis labels, in CSS pixels: labels thin out to keep it. */
+const LABEL_SPACING = 14;
 
 export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
   constructor(options?: IRenderMime.IRendererOptions) {
@@ -171,6 +182,7 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
       ? `The last ${n - start} of ${n} tokens. Rows: each token; columns: the tokens it attended to.`
       : 'Rows: each token; columns: the tokens it attended to.';
     figure.appendChild(el('div', 'jp-LLMAttention-caption', caption));
+    const grid = el('div', 'jp-LLMAttention-grid');
     this._canvas = document.createElement('canvas');
     this._canvas.setAttribute('role', 'img');
     this._canvas.setAttribute('aria-label', `Attention heatmap of ${n - start} tokens`);
@@ -187,10 +199,13 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
         this._select(i, true);
       }
     });
-    figure.appendChild(this._canvas);
+    grid.appendChild(this._canvas);
+    this._heatmapStart = start;
+    grid.appendChild(this._axisLabels(data, start));
+    figure.appendChild(grid);
     const legend = el('div', 'jp-LLMAttention-legend');
     legend.appendChild(el('span', 'jp-LLMAttention-swatch'));
-    legend.appendChild(el('span', '', 'strongest attention of the row'));
+    legend.appendChild(el('span', 'jp-LLMAttention-scale', `Colour: ${SCALE_LEGEND}.`));
     if (data.promptLength !== null && data.promptLength < n) {
       legend.appendChild(
         el(
@@ -203,7 +218,31 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
     }
     figure.appendChild(legend);
     this.node.appendChild(figure);
-    this._heatmapStart = start;
+  }
+
+  /**
+   * The heatmap's axis labels, as text: one per token while the cells are
+   * LABEL_SPACING pixels apart or more, else every k-th (and the last).
+   */
+  private _axisLabels(data: IAttentionData, start: number): HTMLElement {
+    const { cell, count } = this._geometry();
+    const every = Math.max(1, Math.ceil(LABEL_SPACING / cell));
+    const axes = el('div', 'jp-LLMAttention-axes');
+    for (let k = 0; k < count; k++) {
+      if (k % every !== 0 && !(k === count - 1 && k % every >= every / 2)) {
+        continue;
+      }
+      const text = clip(tokenLabel(data.tokens[start + k]));
+      const middle = LABEL_ROOM + k * cell + cell / 2;
+      const row = el('span', 'jp-LLMAttention-axisLabel jp-mod-row', text);
+      row.style.top = `${middle}px`;
+      row.style.right = `calc(100% - ${LABEL_ROOM - 4}px)`;
+      const column = el('span', 'jp-LLMAttention-axisLabel jp-mod-column', text);
+      column.style.left = `${middle}px`;
+      column.style.top = `${LABEL_ROOM - 4}px`;
+      axes.append(row, column);
+    }
+    return axes;
   }
 
   // === Interaction ===
@@ -244,14 +283,11 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
     }
     this._shown = i;
     const row = data.layers[this._layer].weights[i];
-    const peak = Math.max(...row.slice(0, i + 1), 1e-9);
+    const scale = rowScale(row, 0, i + 1);
     this._tokens.forEach((span, j) => {
       const w = j <= i ? row[j] : 0;
-      const pct = Math.round((100 * w) / peak);
-      span.style.backgroundColor =
-        pct > 0
-          ? `color-mix(in srgb, var(--jp-brand-color1) ${Math.round(pct * 0.75)}%, transparent)`
-          : '';
+      const pct = j <= i ? Math.round(100 * scale[j]) : 0;
+      span.style.backgroundColor = pct > 0 ? shade(pct) : '';
       span.classList.toggle('jp-mod-strong', pct >= 60);
       span.classList.toggle('jp-mod-current', j === i);
       span.classList.toggle('jp-mod-selected', j === this._selected);
@@ -273,8 +309,7 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
   private _geometry(): { cell: number; label: number; count: number } {
     const count = (this._data?.tokens.length ?? 0) - this._heatmapStart;
     const cell = Math.max(2, Math.min(16, Math.floor(HEATMAP_WIDTH / Math.max(count, 1))));
-    const label = cell >= 8 ? 56 : 28;
-    return { cell, label, count };
+    return { cell, label: LABEL_ROOM, count };
   }
 
   private _cellAt(event: MouseEvent): number | null {
@@ -311,46 +346,25 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
     const background = color('--jp-layout-color0', '#fff');
     const empty = color('--jp-layout-color2', '#eee');
     const accent = color('--jp-brand-color1', '#1976d2');
-    const ink = color('--jp-ui-font-color2', '#616161');
     const mark = color('--jp-warn-color1', '#f57c00');
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.fillStyle = background;
     ctx.fillRect(0, 0, size, size);
     const weights = data.layers[this._layer].weights;
     for (let r = 0; r < count; r++) {
-      const row = weights[start + r];
-      const peak = Math.max(...row.slice(start, start + r + 1), 1e-9);
+      const scale = rowScale(weights[start + r], start, start + r + 1);
       for (let c = 0; c <= r; c++) {
         const x = label + c * cell;
         const y = label + r * cell;
         ctx.globalAlpha = 1;
         ctx.fillStyle = empty;
         ctx.fillRect(x, y, cell, cell);
-        ctx.globalAlpha = Math.min(1, row[start + c] / peak);
+        ctx.globalAlpha = Math.min(1, 0.8 * scale[c]);
         ctx.fillStyle = accent;
         ctx.fillRect(x, y, cell, cell);
       }
     }
     ctx.globalAlpha = 1;
-    // Axis labels: every token when cells are large enough, else every k-th.
-    const every = Math.ceil(10 / cell);
-    ctx.fillStyle = ink;
-    ctx.font = `${Math.min(11, Math.max(8, cell - 2))}px ${color('--jp-code-font-family', 'monospace')}`;
-    ctx.textBaseline = 'middle';
-    for (let k = 0; k < count; k++) {
-      if (k % every !== 0 && k !== count - 1) {
-        continue;
-      }
-      const text = clip(tokenLabel(data.tokens[start + k]));
-      ctx.textAlign = 'right';
-      ctx.fillText(text, label - 4, label + k * cell + cell / 2);
-      ctx.save();
-      ctx.translate(label + k * cell + cell / 2, label - 4);
-      ctx.rotate(-Math.PI / 2);
-      ctx.textAlign = 'left';
-      ctx.fillText(text, 0, 0);
-      ctx.restore();
-    }
     // The token shown: its row, outlined.
     const shown = this._shown - start;
     if (shown >= 0 && shown < count) {
@@ -388,6 +402,11 @@ function tokenIndex(target: EventTarget | null): number | null {
     return null;
   }
   return Number(target.dataset.index);
+}
+
+/** The colour of a token or cell at `pct` percent of its row's scale (the same in the AttentionView widget). */
+export function shade(pct: number): string {
+  return `color-mix(in srgb, var(--jp-brand-color1) ${Math.round(pct * 0.8)}%, transparent)`;
 }
 
 function clip(text: string, n = 8): string {

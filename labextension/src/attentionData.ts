@@ -82,3 +82,24 @@ export function tokenLabel(token: string): string {
     .replace(/\t/g, '⇥')
     .replace(/^ +$/, m => '·'.repeat(m.length));
 }
+
+/**
+ * How strongly to colour the weights `row[start..end]`, each in [0, 1]: the
+ * row scaled on its own, from its smallest weight (0) to its largest (1).
+ *
+ * Attention over a long text is flat (the largest weight of a 200-token row
+ * is about 0.02); scaling each row between its own extremes shows its
+ * structure. The same scale as the AttentionView widget's
+ * (`jupyter_llm.widgets.attention_view.row_scale`).
+ */
+export function rowScale(row: number[], start: number, end: number): number[] {
+  const part = row.slice(start, end);
+  const low = Math.min(...part);
+  const high = Math.max(...part);
+  const span = high - low;
+  return part.map(w => (span > 1e-12 ? (w - low) / span : 1));
+}
+
+/** What the colours mean: said in the legend of both attention views. */
+export const SCALE_LEGEND =
+  "each row scaled on its own: no colour = the row's smallest weight, full colour = its largest";

@@ -69,7 +69,7 @@ def test_panels_in_jupyterlab(page, lab, screenshot):
     target.hover()
     shaded = page.evaluate(
         "() => [...document.querySelectorAll('.jl-attention-view .jlav-tok')]"
-        ".filter(t => getComputedStyle(t).backgroundColor.startsWith('rgba(255, 140, 0')).length")
+        ".filter(t => getComputedStyle(t).backgroundColor.startsWith('color(srgb')).length")  # the brand colour
     assert shaded >= 2
     assert page.locator(".jl-attention-view .jlav-hr").evaluate_all(
         "rows => rows.filter(r => getComputedStyle(r).display === 'block').length") == 1

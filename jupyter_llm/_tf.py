@@ -67,20 +67,6 @@ def import_tensorflow() -> None:
     with native_notices_hidden():
         import keras  # noqa: F401
         import tensorflow  # noqa: F401
-    import logging
-
-    logging.getLogger("tensorflow").addFilter(_own_traces_quiet)
-
-
-def _own_traces_quiet(record) -> bool:
-    """Drop TensorFlow's "retracing" warning about jupyter_llm's own compiled functions.
-
-    The decoding loop is compiled once per combination of sampling filters and
-    per model, on purpose; the warning would send a user looking for a mistake
-    in their code. Retracing of the user's own functions is still reported.
-    """
-    message = record.getMessage() if hasattr(record, "getMessage") else str(record)
-    return not ("triggered tf.function retracing" in message and "Decoder." in message)
 
 
 def versions() -> dict[str, str]:

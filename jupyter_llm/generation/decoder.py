@@ -42,6 +42,9 @@ CHUNK = 64
 #: Prompt tokens read per call of :meth:`Decoder.prime` (one compiled shape for every prompt length).
 BLOCK = 64
 
+#: The graph functions compiled with XLA (the others have a prompt length of their own at each call).
+COMPILED = ("prime", "loop")
+
 #: Set to "0" to run the decoding loop without XLA (it is then about 2-4x slower on a CPU).
 XLA_ENV = "JUPYTER_LLM_XLA"
 
@@ -83,26 +86,9 @@ class Decoder:
         self.output_layer = model.get_layer("logits")
         self._prepare_lock = threading.Lock()
         self._prepared = False
-        self._compiled: dict[tuple, Any] = {}  # (what, jit_compile) -> concrete function
-        self._compiled_lock = threading.Lock()
-        self._concretes: dict[str, Any] = {}
+        self._functions: dict[tuple, Any] = {}  # (*what, jit_compile) -> concrete function
+        self._functions_lock = threading.Lock()
         self.jit_compile = os.environ.get(XLA_ENV, "1") != "0"
-        units, d, w = config.rnn_units, config.attention_dim, self.window
-        n = len(self.grus)
-        self._prefill = tf.function(
-            self._prefill_impl,
-            input_signature=[tf.TensorSpec([None, None], tf.int32)],
-        )
-        self._step = tf.function(
-            self._step_impl,
-            input_signature=[
-                tf.TensorSpec([None], tf.int32),
-                [tf.TensorSpec([None, units], tf.float32)] * n,
-                tf.TensorSpec([None, w, d], tf.float32),
-                tf.TensorSpec([None, w, units], tf.float32),
-                tf.TensorSpec([], tf.int32),
-            ],
-        )
 
     # === Graph functions ===
 
@@ -193,53 +179,63 @@ class Decoder:
         return [*head[:1], [tf.TensorSpec([None, units], tf.float32)] * len(self.grus),
                 tf.TensorSpec([None, w, d], tf.float32), tf.TensorSpec([None, w, units], tf.float32), *head[1:]]
 
-    def _xla(self, what: tuple, args: tuple):
-        """Call the XLA-compiled function ``what`` (compiled on first use); without XLA if it cannot compile."""
+    def _call(self, what: tuple, args: tuple):
+        """Call the graph function ``what`` (see :meth:`_function`); without XLA if XLA cannot compile it."""
         try:
-            return self._xla_function(what)(*args)
+            return self._function(what)(*args)
         except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
-            if not self.jit_compile:
+            if not self.jit_compile or what[0] not in COMPILED:
                 raise
             log.warning("XLA could not compile %s (%s); running without XLA.", what[0], str(e)[:200])
             self.jit_compile = False
-            return self._xla_function(what)(*args)
+            return self._function(what)(*args)
 
-    def _xla_function(self, what: tuple):
-        """``("prime",)`` or ``("loop", filters, record)``: its concrete function.
+    def _function(self, what: tuple):
+        """The concrete function of ``("prefill",)``, ``("step",)``, ``("prime",)`` or ``("loop", filters, record)``.
 
+        Traced on first use, whichever thread asks first; the prompt reader and
+        the decoding loop are compiled with XLA (unless ``JUPYTER_LLM_XLA=0``).
         Calling the concrete function skips tf.function's matching of the
         arguments to its traces, which costs more than a short chunk of steps.
         """
-        key = (*what, self.jit_compile)
-        with self._compiled_lock:
-            if key not in self._compiled:
-                v = self.config.vocab_size
-                scalar = tf.TensorSpec([], tf.int32)
-                if what[0] == "prime":
-                    fn, signature = self._prime_impl, self._signature(tf.TensorSpec([None, BLOCK], tf.int32),
-                                                                     scalar, scalar)
-                else:
-                    _, filters, record = what
-
-                    def fn(logits, states, keys, values, position, seen, uniforms, steps, banned, knobs):
-                        return self._loop_impl(filters, record, logits, states, keys, values, position, seen,
-                                               uniforms, steps, banned, Knobs(*knobs))
-
-                    signature = self._signature(
-                        tf.TensorSpec([None, v], tf.float32), scalar, tf.TensorSpec([None, v], tf.bool),
-                        tf.TensorSpec([CHUNK, None], tf.float64), scalar, tf.TensorSpec([v], tf.bool),
-                        Knobs.signature())
-                compiled = tf.function(fn, input_signature=signature, jit_compile=self.jit_compile, autograph=False)
-                self._compiled[key] = compiled.get_concrete_function()
-            return self._compiled[key]
-
-    def _concrete(self, name: str):
-        """The traced graph of the tf.function ``name`` (traced on first use); calling it directly is cheaper."""
-        found = self._concretes.get(name)
+        jit = self.jit_compile and what[0] in COMPILED
+        key = (*what, jit)
+        found = self._functions.get(key)
         if found is None:
-            with self._compiled_lock:
-                found = self._concretes.setdefault(name, getattr(self, name).get_concrete_function())
+            with self._functions_lock:
+                if key not in self._functions:
+                    fn, signature = self._graph(what)
+                    traced = tf.function(fn, input_signature=signature, jit_compile=jit, autograph=False)
+                    self._functions[key] = traced.get_concrete_function()
+                found = self._functions[key]
         return found
+
+    def _graph(self, what: tuple):
+        """The Python function of ``what`` and its input signature."""
+        scalar = tf.TensorSpec([], tf.int32)
+        if what[0] == "prefill":
+            return self._prefill_impl, [tf.TensorSpec([None, None], tf.int32)]
+        if what[0] == "step":
+            return self._step_impl, self._signature(tf.TensorSpec([None], tf.int32), scalar)
+        if what[0] == "prime":
+            return self._prime_impl, self._signature(tf.TensorSpec([None, BLOCK], tf.int32), scalar, scalar)
+        _, filters, record = what
+        v = self.config.vocab_size
+
+        def loop(logits, states, keys, values, position, seen, uniforms, steps, banned, knobs):
+            return self._loop_impl(filters, record, logits, states, keys, values, position, seen, uniforms, steps,
+                                   banned, Knobs(*knobs))
+
+        return loop, self._signature(
+            tf.TensorSpec([None, v], tf.float32), scalar, tf.TensorSpec([None, v], tf.bool),
+            tf.TensorSpec([CHUNK, None], tf.float64), scalar, tf.TensorSpec([v], tf.bool), Knobs.signature())
+
+    def _empty_state(self, batch: int) -> DecoderState:
+        """The state before any token: zero GRU states and an empty ring."""
+        c = self.config
+        return DecoderState([tf.zeros((batch, c.rnn_units)) for _ in self.grus],
+                            tf.zeros((batch, self.window, c.attention_dim)),
+                            tf.zeros((batch, self.window, c.rnn_units)), 0)
 
     # === Python API ===
 
@@ -255,7 +251,7 @@ class Decoder:
         state = run.state
         args = (run.logits, state.states, state.keys, state.values, tf.constant(state.position, tf.int32), run.seen,
                 tf.constant(uniforms), tf.constant(steps, tf.int32), run.banned, list(run.knobs))
-        out = self._xla(("loop", run.filters, run.record), args)
+        out = self._call(("loop", run.filters, run.record), args)
         tokens, run.logits, states, keys, values, run.seen, weights = out
         run.state = DecoderState(list(states), keys, values, state.position + steps)
         return tokens.numpy()[:steps], (weights.numpy()[:steps] if run.record else None)
@@ -270,10 +266,8 @@ class Decoder:
             primer = threading.Thread(target=self.prime, args=(np.zeros((1, 1), np.int32),),
                                       name="jupyter_llm-prepare-prime", daemon=True)
             primer.start()
-            c = self.config
-            empty = DecoderState([tf.zeros((1, c.rnn_units)) for _ in self.grus],
-                                 tf.zeros((1, self.window, c.attention_dim)), tf.zeros((1, self.window, c.rnn_units)), 0)
-            self.run(DecodingRun(self, np.zeros((1, c.vocab_size), np.float32), empty, [0], SamplingOptions(seed=0)), 1)
+            logits = np.zeros((1, self.config.vocab_size), np.float32)
+            self.run(DecodingRun(self, logits, self._empty_state(1), [0], SamplingOptions(seed=0)), 1)
             primer.join()
             self._prepared = True
 
@@ -284,7 +278,7 @@ class Decoder:
         the prompt's attention weights ``(B, T, T)``.
         """
         tokens = np.asarray(tokens, dtype=np.int32)
-        logits, states, keys, values, weights = self._concrete("_prefill")(tf.constant(tokens))
+        logits, states, keys, values, weights = self._call(("prefill",), (tf.constant(tokens),))
         t = tokens.shape[1]
         w = self.window
         batch = tokens.shape[0]
@@ -306,16 +300,13 @@ class Decoder:
         """
         tokens = np.asarray(tokens, dtype=np.int32)
         batch, t = tokens.shape
-        c = self.config
-        states = [tf.zeros((batch, c.rnn_units)) for _ in self.grus]
-        keys = tf.zeros((batch, self.window, c.attention_dim))
-        values = tf.zeros((batch, self.window, c.rnn_units))
-        logits = None
+        empty = self._empty_state(batch)
+        states, keys, values, logits = empty.states, empty.keys, empty.values, None
         for start in range(0, t, BLOCK):
             block = np.zeros((batch, BLOCK), np.int32)
             count = min(BLOCK, t - start)
             block[:, :count] = tokens[:, start:start + count]
-            logits, states, keys, values = self._xla(("prime",), (
+            logits, states, keys, values = self._call(("prime",), (
                 tf.constant(block), states, keys, values, tf.constant(start, tf.int32), tf.constant(count, tf.int32)))
         return logits, DecoderState(list(states), keys, values, t)
 
@@ -326,13 +317,9 @@ class Decoder:
         weights of this step over the ring slots ``(B, W)``; slot ``s`` holds
         the absolute position ``p`` with ``p % W == s``.
         """
-        logits, states, keys, values, weights = self._concrete("_step")(
-            tf.constant(np.asarray(tokens, dtype=np.int32)),
-            state.states,
-            state.keys,
-            state.values,
-            tf.constant(state.position, tf.int32),
-        )
+        logits, states, keys, values, weights = self._call(("step",), (
+            tf.constant(np.asarray(tokens, dtype=np.int32)), state.states, state.keys, state.values,
+            tf.constant(state.position, tf.int32)))
         return logits.numpy(), DecoderState(list(states), keys, values, state.position + 1), weights.numpy()
 
     def ring_to_absolute(self, ring_weights: np.ndarray, position: int) -> np.ndarray:

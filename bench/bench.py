@@ -31,6 +31,7 @@ import importlib.util
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated, from {', '.join(ENGINES)}")
     parser.add_argument("--json", default=None, help="write every number to this file")
     parser.add_argument("--quick", action="store_true", help="a smoke test: 5 s of training, short generations")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every engine this many times, in alternating order (A B, B A, ...); the table "
+                             "shows each figure's median over the rounds and each ratio's median and range")
     parser.add_argument("--torch-omp-passive", action="store_true",
                         help="run PyTorch with OMP_WAIT_POLICY=PASSIVE: its OpenMP threads sleep instead of "
                              "spinning, which saves it when other work shares the cores")
@@ -112,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"Invalid value for argument --engines. Expected names from {ENGINES}. "
                      f"Received: {args.engines}")
     for name, minimum in (("train_seconds", 0.5), ("gen_tokens", 2), ("repeats", 1), ("prompt_chars", 1),
-                          ("seq_len", 2), ("batch_size", 1)):
+                          ("seq_len", 2), ("batch_size", 1), ("rounds", 1)):
         value = getattr(args, name)
         if value is not None and value < minimum:
             option = "--" + name.replace("_", "-")
@@ -134,16 +138,27 @@ def main(argv: list[str] | None = None) -> int:
             results["parity"] = run_engine("parity", spec, args.torch_omp_passive)
         else:
             print(TORCH_MISSING.replace("the PyTorch column", "the parity check"), flush=True)
-    for engine in engines:
-        load = _loadavg()
-        if load and load[0] > machine["cores_usable"]:
-            print(f"\nnote: the machine is busy (load average {load[0]} on {machine['cores_usable']} cores); "
-                  "the figures will be noisy, PyTorch's the most (see --torch-omp-passive).", flush=True)
-        results[engine] = run_engine(engine, spec, args.torch_omp_passive and engine == "torch")
+    rounds: list[dict[str, Any]] = []
+    for r in range(args.rounds):
+        order = engines if r % 2 == 0 else engines[::-1]  # neither engine always runs first
+        if args.rounds > 1:
+            print(f"\n=== round {r + 1} of {args.rounds}: {', '.join(order)} ===", flush=True)
+        this: dict[str, Any] = {}
+        for engine in order:
+            load = _loadavg()
+            if load and load[0] > machine["cores_usable"]:
+                print(f"\nnote: the machine is busy (load average {load[0]} on {machine['cores_usable']} cores); "
+                      "the figures will be noisy, PyTorch's the most (see --torch-omp-passive).", flush=True)
+            this[engine] = run_engine(engine, spec, args.torch_omp_passive and engine == "torch")
+        rounds.append(this)
+    results.update(rounds[0] if len(rounds) == 1 else {e: median_result([r[e] for r in rounds]) for e in engines})
     machine["loadavg_end"] = _loadavg()
 
     print()
     print(table(results, engines))
+    if len(rounds) > 1:
+        print()
+        print(round_ratios_table(rounds, engines))
     if "parity" in results:
         print()
         print(parity_line(results["parity"]))
@@ -152,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
                   "spec": spec.to_dict(), "torch_omp_passive": args.torch_omp_passive,
                   "engines": {e: results[e] for e in engines}, "ratios": ratios(results, engines),
                   "parity": results.get("parity")}
+        if len(rounds) > 1:
+            report["rounds"] = rounds
+            report["ratios_by_round"] = [ratios(r, engines) for r in rounds]
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
         print(f"\nwrote {args.json}")
@@ -283,6 +301,37 @@ def ratios(results: dict[str, Any], engines: list[str]) -> dict[str, dict[str, f
             if ours is not None and theirs:
                 out.setdefault(label, {})[f"jupyter_llm / {TITLES[peer]}"] = ours / theirs
     return out
+
+
+def median_result(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One engine's figures over several rounds: each row of the table is its median over the rounds."""
+    out: dict[str, Any] = {"rounds": len(results)}
+    for _, path, _, _, _ in ROWS:
+        values = [v for v in (_get(r, path) for r in results) if v is not None]
+        if not values:
+            continue
+        node = out
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = statistics.median(values)
+    errors = [r["error"] for r in results if "error" in r]
+    if errors:
+        out["error"] = "; ".join(errors)
+    return out
+
+
+def round_ratios_table(rounds: list[dict[str, Any]], engines: list[str]) -> str:
+    """For every comparable row: jupyter_llm / peer in each round, their median and range."""
+    by_round = [ratios(r, engines) for r in rounds]
+    lines = [f"ratios round by round (jupyter_llm / peer; {len(rounds)} rounds, alternating order):"]
+    for label, _, _, _, higher in ROWS:
+        if higher is None:
+            continue
+        for pair in sorted({p for r in by_round for p in r.get(label, {})}):
+            values = [r[label][pair] for r in by_round if pair in r.get(label, {})]
+            lines.append(f"  {label} ({pair}): median {statistics.median(values):.2f}x, "
+                         f"range {min(values):.2f}-{max(values):.2f}x; " + ", ".join(f"{v:.2f}" for v in values))
+    return "\n".join(lines)
 
 
 def table(results: dict[str, Any], engines: list[str]) -> str:

@@ -154,3 +154,24 @@ def test_make_nlu_benchmark_writes_a_folder_the_loader_reads(tmp_path):
     _run([sys.executable, str(ROOT / "scripts" / "make_nlu_benchmark.py"), str(again), "--train", "60",
           "--valid", "20", "--test", "20", "--seed", "1"], tmp_path, timeout=300)
     assert (again / "train" / "seq.in").read_text() == (out / "train" / "seq.in").read_text()  # seeded
+
+
+def test_bench_rounds_report_each_figures_median_and_each_ratios_range():
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import bench
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+
+    def result(tokens_per_s, ttft_s):
+        return {"generate": {"batch_1": {"tokens_per_s": tokens_per_s, "ttft_s": ttft_s}}}
+
+    rounds = [{"jupyter_llm": result(1000, 0.010), "torch": result(500, 0.020)},
+              {"jupyter_llm": result(900, 0.012), "torch": result(600, 0.020)},
+              {"jupyter_llm": result(3000, 0.011), "torch": result(1000, 0.010)}]
+    ours = bench.median_result([r["jupyter_llm"] for r in rounds])
+    assert ours["generate"]["batch_1"] == {"tokens_per_s": 1000, "ttft_s": 0.011} and ours["rounds"] == 3
+    text = bench.round_ratios_table(rounds, ["jupyter_llm", "torch"])
+    # per round 2.00, 1.50, 3.00: the median 2.00 and the range 1.50-3.00
+    assert "generation tokens/s, batch 1 (jupyter_llm / PyTorch): median 2.00x, range 1.50-3.00x" in text, text
+    assert "time to first token, batch 1, ms (jupyter_llm / PyTorch): median 0.60x, range 0.50-1.10x" in text, text

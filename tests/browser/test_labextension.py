@@ -442,6 +442,56 @@ def test_typing_on_cancels_a_streamed_completion_in_the_kernel(ui):
     ui.locator(f"{PANEL} .jp-LLMDraft-model").select_option("variable:best")
 
 
+def type_past_the_suggestion(page, typed: str, while_streaming: bool) -> tuple[str, str, list]:
+    """Type ``typed``, let a suggestion show (still streaming, or settled), then type ``~``.
+
+    Returns the suggestion shown before ``~``, the answer to the request for the text with
+    ``~``, and every ghost text shown after ``~`` until the ghost text is that answer (or none).
+    """
+    markdown_cell_with_the_paced_model(page)
+    try:
+        page.keyboard.type(typed)
+        request = request_for(page, typed)
+        if while_streaming:
+            page.wait_for_function(
+                f"""(id) => ({ABOUT})(id).some(e => e.kind === 'event')
+                    && !!document.querySelector('{ACTIVE_GHOST} .jp-GhostText-streamingIndicator')""",
+                arg=request, timeout=30_000)
+            old = page.evaluate(TEXT_AT, ACTIVE_GHOST)
+        else:
+            page.wait_for_function(f"(id) => ({ABOUT})(id).some(e => e.kind === 'response')", arg=request,
+                                   timeout=30_000)
+            old = settled_ghost_text(page, ".jp-Notebook .jp-Cell.jp-mod-active")
+        assert old and not old.startswith("~")
+        page.evaluate("() => window.llmRecording.log.push({typing: '~'})")
+        page.keyboard.type("~")  # not what the suggestion goes on with
+        again = request_for(page, typed + "~")
+        page.wait_for_function(f"(id) => ({ABOUT})(id).some(e => e.kind === 'response')", arg=again,
+                               timeout=30_000)
+        (answer,) = [e["payload"]["text"] for e in page.evaluate(ABOUT, again) if e["kind"] == "response"]
+        page.wait_for_function(f"(a) => {{ const g = ({TEXT_AT})('{ACTIVE_GHOST}'); return a ? g === a : !g; }}",
+                               arg=answer, timeout=30_000)
+        log = page.evaluate("() => window.llmRecording.log")
+    finally:
+        page.evaluate("() => window.llmRecording.stop()")
+        page.keyboard.press("Escape")
+        page.locator(f"{PANEL} .jp-LLMDraft-model").select_option("variable:best")
+    typed_at = next(i for i, e in enumerate(log) if "typing" in e)
+    after = [e["ghost"] for e in log[typed_at + 1:] if "ghost" in e]
+    while after and after[0] and after[0].startswith(old):  # it grew on before the key landed
+        after.pop(0)
+    return old, answer, after
+
+
+@pytest.mark.parametrize("while_streaming", [False, True], ids=["settled", "streaming"])
+def test_typing_what_the_suggestion_does_not_say_leaves_no_fragment_of_it(ui, while_streaming):
+    """A suggestion the user types past is gone at once, whole: no letter of it stays as ghost text."""
+    old, answer, after = type_past_the_suggestion(ui, "ROMEO:\nO, she doth teach the torches", while_streaming)
+    assert after and not after[0], (old, after)  # the old suggestion went away whole
+    leftovers = [g for g in after if g and not answer.startswith(g)]
+    assert leftovers == [], (old, answer, after)  # nothing shown but the start of the new suggestion
+
+
 # === Commands ===
 
 def test_continue_writing_and_show_attention_for_selection(ui):

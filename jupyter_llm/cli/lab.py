@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -68,9 +69,99 @@ def run(args: argparse.Namespace) -> int:
         argv.append("--allow-root")  # JupyterLab refuses root without it (containers, CI machines)
     host = socket.gethostname() if args.ip in ("0.0.0.0", "::") else (args.ip or "localhost")
     url = f"http://{host}:{port}/lab/tree/{path}?token={token}" if path else f"http://{host}:{port}/lab?token={token}"
-    print(f"{PROG}: starting JupyterLab (Ctrl-C to stop). Open:\n\n    {url}\n", file=sys.stderr, flush=True)
-    os.execv(sys.executable, argv)  # JupyterLab takes over this process: its signals, its exit status
-    return EXIT_OK  # pragma: no cover
+    local = "127.0.0.1" if args.ip in (None, "0.0.0.0", "localhost") else ("::1" if args.ip == "::" else args.ip)
+    return _serve(argv, url, f"http://{_bracketed(local)}:{port}/api/status?token={token}")
+
+
+#: What the server ``jupyter-llm lab`` starts shows differently from a plain ``jupyter lab``, as JupyterLab's
+#: settings defaults (``labconfig/default_setting_overrides.json``, read from ``JUPYTER_CONFIG_PATH``): the
+#: news question answered no, because this package promises that nothing leaves the machine. A user who
+#: chose otherwise in JupyterLab's settings keeps that choice; the user's own settings are never written.
+LAB_SETTING_DEFAULTS = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+#: How long a stopped JupyterLab may take to exit (its kernels' shutdown included) before it is killed.
+STOP_GRACE_S = 20.0
+
+
+class _Stop(Exception):
+    """A SIGTERM to ``jupyter-llm lab``: stop the server as Ctrl-C does."""
+
+
+def _serve(argv: list[str], url: str, status_url: str) -> int:
+    """Run JupyterLab (``argv``) until it stops; print ``url`` once ``status_url`` answers.
+
+    Ctrl-C (or a SIGTERM to this process) stops the server; the exit status is JupyterLab's.
+    """
+    import shutil
+    import signal
+    import tempfile
+
+    print(f"{PROG}: starting JupyterLab\u2026", file=sys.stderr, flush=True)
+    config = Path(tempfile.mkdtemp(prefix="jupyter-llm-lab-"))  # this server's settings defaults, removed after
+    (config / "labconfig").mkdir()
+    (config / "labconfig" / "default_setting_overrides.json").write_text(json.dumps(LAB_SETTING_DEFAULTS))
+    paths = [str(config), *filter(None, os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
+
+    def stop(*_) -> None:
+        raise _Stop
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    server = None
+    try:
+        server = subprocess.Popen(argv, env={**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)})
+        if not _answers(status_url, server):
+            return error(f"JupyterLab stopped before it answered (exit status {server.returncode}); "
+                         "its messages are above.", server.returncode or EXIT_ERROR)
+        print(f"{PROG}: JupyterLab is ready (Ctrl-C to stop). Open:\n\n    {url}\n", file=sys.stderr, flush=True)
+        return server.wait()
+    except (KeyboardInterrupt, _Stop):
+        return EXIT_OK  # (a terminal's Ctrl-C reached JupyterLab too; either way it is stopped below)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop at a time
+        if server is not None and server.poll() is None:
+            _stop(server)
+        signal.signal(signal.SIGTERM, previous)
+        shutil.rmtree(config, ignore_errors=True)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """Ask JupyterLab to stop (SIGTERM); kill it if it has not exited after ``STOP_GRACE_S``.
+
+    (JupyterLab can shut its kernels down and then wait forever at exit for an idle worker thread.)
+    """
+    server.terminate()
+    try:
+        server.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        print(f"{PROG}: JupyterLab did not exit {STOP_GRACE_S:g} s after being asked to stop; ending it.",
+              file=sys.stderr, flush=True)
+        server.kill()
+        server.wait()
+
+
+def _answers(status_url: str, server: subprocess.Popen) -> bool:
+    """Wait until the server answers ``status_url`` (True) or its process ends (False)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    while server.poll() is None:
+        try:
+            with urllib.request.urlopen(status_url, timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True  # an answer all the same (a base_url set in the user's config moves /api/status)
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _find_notebook(given: Path | None) -> Path | None:

@@ -42,7 +42,7 @@ from .errors import JupyterLLMError, ModelNotFoundError, invalid
 if TYPE_CHECKING:  # pragma: no cover
     from .model.language_model import LanguageModel
 
-__all__ = ["ORIGINS", "LABELS", "DEFAULT_BUNDLED", "ModelEntry", "Resolved", "Resolver", "is_language_model",
+__all__ = ["ORIGINS", "LABELS", "PICKER_LABELS", "DEFAULT_BUNDLED", "ModelEntry", "Resolved", "Resolver", "is_language_model",
            "split_key", "bundled_model"]
 
 #: Where a model comes from. ``memory``: a model object a surface was handed or made (not saved).
@@ -50,6 +50,9 @@ ORIGINS = ("variable", "saved", "bundled", "folder", "memory")
 #: How each origin is shown to the user, on every surface.
 LABELS = {"variable": "variable", "saved": "saved", "bundled": "bundled", "folder": "folder",
           "memory": "in memory"}
+#: What a picker says after a model's name (``"lm — this notebook's variable"``): words a user knows.
+PICKER_LABELS = {"variable": "this notebook's variable", "saved": "saved", "bundled": "bundled",
+                 "folder": "from a folder", "memory": "in this notebook, not saved"}
 #: Old names of origins (the kernel protocol's first ``source`` values), still understood.
 ALIASES = {"namespace": "variable", "store": "saved", "user": "saved", "path": "folder"}
 #: The bundled model used when no model has been chosen.
@@ -104,7 +107,7 @@ class _Named:
 
     @property
     def label(self) -> str:
-        return f"{self.name} — {LABELS[self.origin]}"
+        return f"{self.name} — {PICKER_LABELS[self.origin]}"
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ def test_model_picker_lists_namespace_and_store_models(tiny_lm):
     panel = GeneratePanel(namespace={"lm": tiny_lm, "other": 3})
     values = [v for _, v in panel.picker.options]
     assert values[:2] == ["variable:lm", "saved:saved-tiny"] and "bundled:shakespeare" in values
-    assert [label for label, v in panel.picker.options][:2] == ["lm — variable", "saved-tiny — saved"]
+    assert [label for label, v in panel.picker.options][:2] == ["lm — this notebook's variable", "saved-tiny — saved"]
     assert panel.model is tiny_lm and f"{tiny_lm.num_parameters:,} parameters" in _text(panel.model_info)
 
     panel.picker.value = "saved:saved-tiny"
@@ -146,6 +146,23 @@ def test_insert_below_without_a_notebook_says_so(tiny_lm, monkeypatch):
     assert "needs a notebook" in _text(panel.status)
 
 
+def test_the_picker_says_where_each_model_comes_from_in_words_a_user_knows(tiny_lm):
+    """A variable, a saved and a bundled model of one name: three choices, told apart in plain words."""
+    import jupyter_llm as jl
+
+    config = jl.ModelConfig.from_size("tiny", seq_len=16)
+    jl.LanguageModel.build(config, tiny_lm.tokenizer).save("shakespeare")  # the user's own, beside the bundled one
+    other = jl.LanguageModel.build(config, tiny_lm.tokenizer)
+    panel = GeneratePanel(other, namespace={"shakespeare": tiny_lm})
+    labels = dict((v, label) for label, v in panel.picker.options)
+    assert labels["variable:shakespeare"] == "shakespeare — this notebook's variable"
+    assert labels["saved:shakespeare"] == "shakespeare — saved"
+    assert labels["bundled:shakespeare"] == "shakespeare — bundled"
+    assert [label for label in labels.values() if label.endswith("not saved")] == [
+        f"{other.name or 'the model passed in'} — in this notebook, not saved"]  # the model handed to the panel
+    assert not any("given" in label for label in labels.values())
+
+
 def test_the_notebooks_unsaved_model_is_listed_and_picked(tiny_lm):
     """After ``%llm train`` without a name, the panel offers that model (in memory) and starts on it."""
     from jupyter_llm.resolver import Resolved, Resolver
@@ -154,4 +171,4 @@ def test_the_notebooks_unsaved_model_is_listed_and_picked(tiny_lm):
     resolver.current = Resolved(tiny_lm, "the model trained last", "memory")
     panel = GeneratePanel(namespace={}, resolver=resolver)
     assert panel.picker.value == "memory:the model trained last" and panel.model is tiny_lm
-    assert panel.picker.options[0][0] == "the model trained last — in memory"
+    assert panel.picker.options[0][0] == "the model trained last — in this notebook, not saved"

@@ -201,7 +201,7 @@ def test_drafting_panel_lists_models_streams_stops_and_inserts(ui, screenshot):
     options = panel.locator(".jp-LLMDraft-model option").evaluate_all("os => os.map(o => o.value)")
     assert {"saved:ui_tiny", "variable:lm", "variable:evil", "variable:best"} <= set(options)
     labels = panel.locator(".jp-LLMDraft-model option").evaluate_all("os => os.map(o => o.textContent)")
-    assert "ui_tiny — saved" in labels and "lm — variable" in labels  # the kernel's labels
+    assert "ui_tiny — saved" in labels and "lm — this notebook's variable" in labels  # the kernel's labels
     panel.locator(".jp-LLMDraft-model").select_option("variable:best")
 
     # A long generation: text streams in, then Stop ends it early.

@@ -42,8 +42,8 @@ from .errors import JupyterLLMError, ModelNotFoundError, invalid
 if TYPE_CHECKING:  # pragma: no cover
     from .model.language_model import LanguageModel
 
-__all__ = ["ORIGINS", "LABELS", "PICKER_LABELS", "DEFAULT_BUNDLED", "ModelEntry", "Resolved", "Resolver", "is_language_model",
-           "split_key", "bundled_model"]
+__all__ = ["ORIGINS", "LABELS", "PICKER_LABELS", "DEFAULT_BUNDLED", "ModelEntry", "Resolved", "Resolver",
+           "is_language_model", "split_key", "bundled_model"]
 
 #: Where a model comes from. ``memory``: a model object a surface was handed or made (not saved).
 ORIGINS = ("variable", "saved", "bundled", "folder", "memory")

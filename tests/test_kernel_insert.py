@@ -63,7 +63,8 @@ def test_a_connected_front_end_gets_one_insert_cell_event_per_open_channel():
         assert second.sent == [event]  # the same id: a front end inserts once per id
         assert gone.sent == []
         assert pending(shell) is None
-        assert insert_below("x", shell, cell_type="code", anchor="a") == "Inserted the text below this cell, as a code cell."
+        note = insert_below("x", shell, cell_type="code", anchor="a")
+        assert note == "Inserted the text below this cell, as a code cell."
     finally:
         unregister_comm(shell)
 

@@ -99,7 +99,8 @@ def test_model_picker_lists_namespace_and_store_models(tiny_lm):
     panel = GeneratePanel(namespace={"lm": tiny_lm, "other": 3})
     values = [v for _, v in panel.picker.options]
     assert values[:2] == ["variable:lm", "saved:saved-tiny"] and "bundled:shakespeare" in values
-    assert [label for label, v in panel.picker.options][:2] == ["lm — this notebook's variable", "saved-tiny — saved"]
+    labels = [label for label, v in panel.picker.options]
+    assert labels[:2] == ["lm — this notebook's variable", "saved-tiny — saved"]
     assert panel.model is tiny_lm and f"{tiny_lm.num_parameters:,} parameters" in _text(panel.model_info)
 
     panel.picker.value = "saved:saved-tiny"

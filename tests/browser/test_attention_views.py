@@ -26,7 +26,8 @@ SETUP = ("import jupyter_llm as jl\n"
 RENDERER = ".jp-OutputArea .jp-LLMAttention"
 WIDGET = ".jp-OutputArea .jl-attention-view"
 #: The background colours of the tokens inside ``scope`` that have one, as [r, g, b, alpha] in 0..1.
-SHADES = r"""(scope) => document.getAnimations().length ? null : [...document.querySelectorAll(scope)].map(t => getComputedStyle(t).backgroundColor)
+SHADES = r"""(scope) => document.getAnimations().length ? null : [...document.querySelectorAll(scope)]
+    .map(t => getComputedStyle(t).backgroundColor)
     .map(c => {
         let m = c.match(/^color\(srgb ([\d.]+) ([\d.]+) ([\d.]+)(?: \/ ([\d.]+))?\)$/);
         if (m) { return [+m[1], +m[2], +m[3], m[4] === undefined ? 1 : +m[4]]; }

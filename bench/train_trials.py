@@ -22,6 +22,11 @@ Trials:
 * ``bf16``: the ``mixed_bfloat16`` policy (fast only where the CPU has AVX-512 BF16 or AMX).
 * ``in-memory batches``: the batches made before timing, so the input pipeline costs
   nothing (an upper bound on what a faster pipeline could give).
+* ``no autotune`` and ``one pipeline thread``: the input pipeline as it is, with
+  tf.data's autotuning off, or with a private pool of one thread (tf.data options),
+  so that it competes less with the step for the two cores.
+
+Printed besides: the first step's time (tracing included), which unrolling raises.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpora" / "tinyshakespeare.txt"
 
-TRIALS = ["baseline", "xla", "intra2-inter1", "intra1-inter1", "unroll", "bf16", "in-memory batches"]
+TRIALS = ["baseline", "xla", "intra2-inter1", "intra1-inter1", "unroll", "bf16", "in-memory batches", "no autotune",
+          "one pipeline thread"]
 
 
 def _child(trial: str, size: str, steps: int, warmup: int) -> dict[str, Any]:
@@ -76,11 +82,15 @@ def _child(trial: str, size: str, steps: int, warmup: int) -> dict[str, Any]:
     total = steps + warmup
     batches = random_windows(ids, config.seq_len, config.batch_size, total, 0)
     if trial == "in-memory batches":
-        batches = tf.data.Dataset.from_tensor_slices(tuple(np.stack(a) for a in zip(*[
-            (x.numpy(), y.numpy()) for x, y in batches.take(total)]))).batch(1).map(
-            lambda x, y: (x[0], y[0])).cache()
-        for _ in batches:  # filled before timing
-            pass
+        made = list(batches)  # every batch made before timing
+        batches = tf.data.Dataset.from_tensor_slices((np.stack([x for x, _ in made]), np.stack([y for _, y in made])))
+    elif trial in ("no autotune", "one pipeline thread"):
+        options = tf.data.Options()
+        if trial == "no autotune":
+            options.autotune.enabled = False
+        else:
+            options.threading.private_threadpool_size = 1
+        batches = batches.with_options(options)
     times: list[float] = []
     losses: list[float] = []
 
@@ -94,7 +104,7 @@ def _child(trial: str, size: str, steps: int, warmup: int) -> dict[str, Any]:
 
     model.fit(batches, epochs=1, steps_per_epoch=total, callbacks=[Clock()], verbose=0)
     chars = config.seq_len * config.batch_size
-    return {"trial": trial, "size": size, "step_s": times[warmup:], "chars_per_step": chars,
+    return {"trial": trial, "size": size, "step_s": times[warmup:], "first_step_s": times[0], "chars_per_step": chars,
             "last_loss": float(np.mean(losses[-5:])), "load": os.getloadavg()[0]}
 
 
@@ -134,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
                       + (res["error"] if "error" in res else f"median step {1000 * statistics.median(res['step_s']):.0f} ms"),
                       flush=True)
     print(f"\nload average {start_load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
-    print(f"{'size':<7} {'trial':<18} {'chars/s':>9} {'vs baseline':>11} {'loss after':>10}")
+    print(f"{'size':<7} {'trial':<18} {'chars/s':>9} {'vs baseline':>11} {'loss after':>10} {'first step':>10}")
     for size in args.sizes.split(","):
         def rate(trial: str) -> float | None:
             steps = [s for res in results if res["size"] == size and res["trial"] == trial and "error" not in res
@@ -152,7 +162,9 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{size:<7} {trial:<18} {'failed':>9}  {errors[0] if errors else ''}")
                 continue
             ratio = f"{value / base:.2f}x" if base else "-"
-            print(f"{size:<7} {trial:<18} {value:>9,.0f} {ratio:>11} {statistics.mean(losses):>10.3f}")
+            first = statistics.median(res["first_step_s"] for res in results if res["size"] == size
+                                      and res["trial"] == trial and "first_step_s" in res)
+            print(f"{size:<7} {trial:<18} {value:>9,.0f} {ratio:>11} {statistics.mean(losses):>10.3f} {first:>9.1f}s")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"results": results, "load_start": start_load}, indent=1))

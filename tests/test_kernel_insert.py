@@ -9,7 +9,8 @@ import pytest
 
 from jupyter_llm.kernel import register_comm, unregister_comm
 from jupyter_llm.kernel.protocol import SPEC, TARGET, check_fields
-from jupyter_llm.widgets.insert import FLUSHED, QUEUED_MARKDOWN, insert_below, inserted_as, pending
+from jupyter_llm.widgets.insert import (FLUSHED, QUEUED_MARKDOWN, insert_below, inserted_as, markdown_source,
+                                        pending)
 
 
 class FakeComm:
@@ -58,7 +59,8 @@ def test_a_connected_front_end_gets_one_insert_cell_event_per_open_channel():
         assert note == inserted_as("markdown") == "Inserted the text below this cell, as a Markdown cell."
         (event,) = first.sent
         assert event["kind"] == "event" and event["name"] == "insert_cell"
-        assert event["payload"] == {"text": "ROMEO:\n<b>hi</b>", "cell_type": "markdown", "anchor": "jl-anchor-1"}
+        assert event["payload"] == {"text": "ROMEO:\\\n\\<b\\>hi\\</b\\>", "cell_type": "markdown",
+                                    "anchor": "jl-anchor-1"}  # shown as written: no markup, lines kept
         check_fields(event["payload"], SPEC["events"]["insert_cell"], "the insert_cell event")
         assert second.sent == [event]  # the same id: a front end inserts once per id
         assert gone.sent == []
@@ -84,6 +86,16 @@ def test_without_a_connected_front_end_markdown_is_queued_as_a_markdown_cell_and
         assert made == ["%%markdown\nTo be"] and told == [FLUSHED]
     finally:
         del shell.set_next_input
+
+
+def test_markdown_source_shows_the_text_as_written():
+    verse = "ROMEO:\nBut, soft! what light\nthrough yonder window breaks?\n\nJULIET:\nAy me!"
+    assert markdown_source(verse) == ("ROMEO:\\\nBut, soft! what light\\\nthrough yonder window breaks?\n\n"
+                                      "JULIET:\\\nAy me!")  # hard line breaks; a blank line stays a paragraph
+    assert markdown_source("<img src=x onerror=alert(1)> & *a* _b_ `c` [d](e) #f") == (
+        "\\<img src=x onerror=alert(1)\\> \\& \\*a\\* \\_b\\_ \\`c\\` \\[d\\](e) \\#f")
+    assert markdown_source("- one\n2. two\n  + three") == "\\- one\\\n2\\. two\\\n  \\+ three"
+    assert markdown_source("plain text, nothing to do.") == "plain text, nothing to do."
 
 
 def test_an_unknown_cell_type_is_one_sentence():

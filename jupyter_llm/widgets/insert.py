@@ -13,10 +13,14 @@ once. In order, :func:`insert_below` tries:
    in every front end that honours ``set_next_input`` (JupyterLab, Notebook 7).
    That cell is a code cell; Markdown is queued as a ``%%markdown`` cell, so it
    shows as Markdown and Run All does not break on it.
+
+Text inserted as Markdown goes through :func:`markdown_source`: it shows as the
+model wrote it, line breaks kept, and nothing in it is taken as markup or HTML.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any, Callable
 
@@ -37,6 +41,34 @@ QUEUED_MARKDOWN = ("The jupyter_llm JupyterLab extension is not connected, so th
 INSERTED = "Inserted the text in a new cell."
 #: Said when the queued cell was made.
 FLUSHED = "Inserted the text in a new cell below the cell you ran."
+
+
+#: Characters that mean something to Markdown (or are HTML) anywhere in a line: escaped with a backslash.
+_MARKUP = re.compile(r"([\\`*_\[\]<>#&|~])")
+#: What starts a list, a quote or a heading at the start of a line.
+_LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))", re.MULTILINE)
+
+
+def markdown_source(text: str) -> str:
+    r"""``text`` as the source of a Markdown cell that shows exactly ``text``.
+
+    Markdown's special characters and HTML are escaped with a backslash (so
+    ``<script>`` shows as text, never as HTML), a line that would start a list
+    keeps its marker as text, and each line break is a hard one (a backslash at
+    the end of the line), so verse keeps its lines. Blank lines stay paragraph breaks.
+
+    For example ``"ROMEO:\n<b>hi</b>"`` becomes ``"ROMEO:\\\n\\<b\\>hi\\</b\\>"``.
+    """
+    escaped = _LINE_START.sub(_escape_line_start, _MARKUP.sub(r"\\\1", text))
+    lines = escaped.split("\n")
+    return "\n".join(line + "\\" if line.strip() and i + 1 < len(lines) and lines[i + 1].strip() else line
+                     for i, line in enumerate(lines))
+
+
+def _escape_line_start(m: re.Match) -> str:
+    """``- a`` as ``\\- a``, ``1. a`` as ``1\\. a``: the marker stays text."""
+    indent, sign, number, dot = m.groups()
+    return f"{indent}\\{sign}" if sign else f"{indent}{number}\\{dot}"
 
 
 def inserted_as(cell_type: str) -> str:
@@ -87,6 +119,8 @@ def insert_below(text: str, shell: Any = None, *, cell_type: str = "code", ancho
         shell = get_ipython()
     if shell is None:
         raise RuntimeError("Insert below needs a notebook: IPython is not running.")
+    if cell_type == "markdown":
+        text = markdown_source(text)
     if _through_extension(shell, text, cell_type, anchor):
         return inserted_as(cell_type)
     source = f"%%markdown\n{text}" if cell_type == "markdown" else text

@@ -11,6 +11,8 @@ Takes the docs' screenshot ``generate_insert.png`` (into docs/images only when
 
 from __future__ import annotations
 
+from jupyter_llm.widgets.insert import markdown_source
+
 from .conftest import open_notebook, run_all_cells
 
 PANEL = ('from jupyter_llm.widgets import GeneratePanel\n'
@@ -44,14 +46,16 @@ def test_insert_below_puts_a_markdown_cell_below_the_panel_at_once(page, lab, sc
     gen.get_by_role("button", name="Insert below").click()
     page.wait_for_function(f"() => {CELLS}.length === 4")
     cells = page.evaluate(CELL_LIST)
-    assert cells[2] == ["markdown", text]  # right below the panel's cell, before "1 + 1"
+    assert cells[2] == ["markdown", markdown_source(text)]  # right below the panel's cell, before "1 + 1"
     assert cells[3] == ["code", "1 + 1"]
     gen.locator(".jl-status", has_text="Inserted the text below this cell, as a Markdown cell.").wait_for()
     assert "Queued" not in gen.locator(".jl-status").inner_text()
-    # Shown as Markdown (rendered), not highlighted as Python.
+    # Shown as Markdown (rendered), not highlighted as Python: the text as the model wrote it, line by line.
     new_cell = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").nth(2)
     new_cell.locator(".jp-RenderedMarkdown").wait_for()
-    assert "ROMEO:" in new_cell.locator(".jp-RenderedMarkdown").inner_text()
+    shown = new_cell.locator(".jp-RenderedMarkdown").inner_text()
+    assert [line.strip() for line in shown.splitlines() if line.strip()] == \
+        [line.strip() for line in text.splitlines() if line.strip()]
     screenshot(page, "generate_insert", page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"))
 
     # The user picks "as code": the next insert is a code cell, again right below the panel's cell.
@@ -59,7 +63,7 @@ def test_insert_below_puts_a_markdown_cell_below_the_panel_at_once(page, lab, sc
     gen.get_by_role("button", name="Insert below").click()
     page.wait_for_function(f"() => {CELLS}.length === 5")
     cells = page.evaluate(CELL_LIST)
-    assert cells[2] == ["code", text] and cells[3] == ["markdown", text]
+    assert cells[2] == ["code", text] and cells[3] == ["markdown", markdown_source(text)]
     gen.locator(".jl-status", has_text="as a code cell.").wait_for()
 
 
@@ -80,6 +84,6 @@ def test_insert_below_without_the_extension_says_what_will_happen(page, lab):
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
     page.wait_for_function(f"() => {CELLS}.length === 3")
     cells = page.evaluate(CELL_LIST)
-    assert cells[2] == ["code", "%%markdown\n" + text]
+    assert cells[2] == ["code", "%%markdown\n" + markdown_source(text)]
     status.locator("text=Inserted the text in a new cell below the cell you ran.").wait_for()
     assert "not connected" not in status.inner_text()

@@ -16,6 +16,7 @@ OPTION_SETS = [
     dict(greedy=True, repetition_penalty=1.2),
     dict(n=3, top_k=10),
     dict(temperature=1e-300),
+    dict(top_k=10_000, temperature=0.9),  # k beyond the vocabulary: no filter, nothing sorted
 ]
 
 
@@ -43,7 +44,8 @@ def test_graph_sampling_is_the_numpy_reference_rule(options):
 
     reference = Sampler(o, banned=[3])
     expected = reference.process(logits, history)
-    filters = Filters.of(o)
+    filters = Filters.of(o, vocab)
+    assert filters.top_k == (o.top_k is not None and o.top_k < vocab and not o.greedy)
     got = process(tf.constant(logits), tf.constant(seen), tf.constant(banned), Knobs.of(o, vocab), filters).numpy()
     assert np.array_equal(np.isinf(got), np.isinf(expected))
     finite = np.isfinite(expected)
@@ -198,3 +200,5 @@ def test_loading_a_model_prepares_its_generation_off_the_callers_thread(tiny_lm,
     done.clear()
     jl.load(folder, prepare=True)
     assert done.wait(60) and calls == ["jupyter_llm-prepare"] * 2
+    with pytest.raises(jl.InvalidArgumentError, match=r"Expected True, False or None. Received: prepare='yes'"):
+        jl.load(folder, prepare="yes")

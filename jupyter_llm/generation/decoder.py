@@ -371,7 +371,7 @@ class DecodingRun:
                  banned=(), record: bool = False) -> None:
         batch, vocab = (int(d) for d in logits.shape)
         self.batch = batch
-        self.filters = Filters.of(options)
+        self.filters = Filters.of(options, vocab)
         self.knobs = Knobs.of(options, vocab)
         self.record = record
         self.rng = np.random.default_rng(options.seed)

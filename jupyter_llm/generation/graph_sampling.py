@@ -34,9 +34,10 @@ class Filters(NamedTuple):
     penalty: bool
 
     @classmethod
-    def of(cls, options: SamplingOptions) -> "Filters":
+    def of(cls, options: SamplingOptions, vocab_size: int) -> "Filters":
         greedy = options.greedy
-        return cls(greedy, not greedy and options.top_k is not None, not greedy and options.top_p is not None,
+        top_k = options.top_k is not None and options.top_k < vocab_size  # k >= V keeps every token: no sort
+        return cls(greedy, not greedy and top_k, not greedy and options.top_p is not None,
                    options.repetition_penalty != 1.0)
 
 

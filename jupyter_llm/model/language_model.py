@@ -421,6 +421,8 @@ class LanguageModel:
         once (a ``generate`` that comes sooner waits for it). None: yes, unless
         ``$JUPYTER_LLM_WARM_UP`` is ``0``.
         """
+        if prepare not in (None, True, False):
+            raise invalid("prepare", "True, False or None", prepare)
         files = store.read_bundle(path_or_name, prefer)
         folder = store.locate(path_or_name, prefer)
         config_data = store.read_json(files, "config.json", folder)

@@ -254,3 +254,99 @@ def test_seed_is_checked():
 
     with pytest.raises(jl.InvalidArgumentError, match="seed"):
         TrainingPanel("some text " * 10, seed="zero", **TINY)
+
+
+# === #14 point 3: a small file, the plan, the size table, a stale refusal ===
+
+def test_a_refusal_clears_once_a_valid_file_is_typed(tmp_path):
+    (tmp_path / "notes.txt").write_text("some text\n" * 50, encoding="utf-8")
+    panel = TrainingPanel(namespace={}, **TINY)
+    panel.train_button.click()
+    assert panel.job is None and "No text variable is selected" in _text(panel.status)
+    panel.source.value = "file"  # the sentence follows the choice ...
+    assert "No text variable" not in _text(panel.status) and "No file is given" in _text(panel.status)
+    panel.path.value = str(tmp_path / "notes.txt")  # ... and goes once the choice is valid, before Train
+    assert "Ready" in _text(panel.status) and "jl-error" not in panel.status.value and "No " not in _text(panel.status)
+
+
+def _estimate(size, tps, measured=True, basis="measured", parameters=40_000):
+    from jupyter_llm.widgets.estimates import SpeedEstimate
+
+    return SpeedEstimate(size, parameters, tps, measured, basis, 1.0)
+
+
+def _size_rows(panel) -> dict[str, list[str]]:
+    """The size table as ``{size: [parameters, time per epoch, speed]}``."""
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", panel.sizes_info.value)
+    cells = [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]
+    return {c[0]: c[1:] for c in cells if c}
+
+
+def test_time_per_epoch_before_a_text_is_chosen_says_so():
+    panel = TrainingPanel(namespace={}, **TINY)
+    panel.sizes.estimates = {"tiny": _estimate("tiny", 50_000.0),
+                             "small": _estimate("small", 6_000.0, False, "scaled from tiny", 340_000)}
+    panel.sizes.render()
+    rows = _size_rows(panel)
+    assert rows["tiny"] == ["40k", "– (choose a text)", "50k tokens/s (measured)"]
+    assert rows["small"] == ["340k", "– (choose a text)", "6k tokens/s (scaled from tiny)"]  # was "(scaled from small)"
+    assert rows["medium"] == ["–", "not measured", ""]
+    assert "Choose a text" in _text(panel.plan)
+
+
+def test_an_interrupted_measurement_keeps_the_speeds_measured_before():
+    from jupyter_llm.widgets.training.sizes import keep_known_speeds
+
+    known = {"tiny": _estimate("tiny", 50_000.0), "small": _estimate("small", 6_000.0, False, "scaled from tiny")}
+    cut_short = {"tiny": _estimate("tiny", None, False, "not measured"),
+                 "small": _estimate("small", None, False, "not measured")}
+    assert keep_known_speeds(known, cut_short) == known
+    fresh = {"tiny": _estimate("tiny", 40_000.0), "small": _estimate("small", 7_000.0)}
+    assert keep_known_speeds(known, fresh) == fresh  # a complete measurement replaces them
+
+
+def test_after_training_the_size_table_shows_measured_speeds(shakespeare_text):
+    """The first measurement, cut short by pressing Train, used to leave every speed "(not measured)"."""
+    panel = TrainingPanel(namespace={"text": shakespeare_text[:9_800]}, size="tiny", seq_len=16, batch_size=8,
+                          epochs=3, sample_tokens=0)
+    panel.measure()  # as showing the panel does; Train stops it at its next step
+    panel.train()
+    assert panel.wait(120) and panel.error is None
+    rows = _size_rows(panel)
+    assert rows["tiny"][2].endswith("tokens/s (measured)") and rows["tiny"][1].startswith("≈")
+    assert rows["small"][2].endswith("(scaled from tiny)")
+    assert all(row[1] != "not measured" and "(not measured)" not in row[1] for row in rows.values())
+    panel.measure(wait=True)  # a measurement afterwards keeps what is known too
+    assert _size_rows(panel)["small"][2].endswith("(scaled from tiny)")
+
+
+def test_the_plan_says_a_small_text_is_too_few_steps_and_a_budget_chooses_the_epochs():
+    from jupyter_llm.widgets.training.plan import plan
+
+    small = dict(tokens_per_epoch=8_800.0, tokens_per_step=8_192, tokens_per_second=4_096.0, max_epochs=100_000)
+    one = plan(epochs=1, budget=0, **small)
+    assert (one.epochs, one.steps_per_epoch, one.few) == (1, 1, True)
+    assert "1 training step(s)" in one.note and "too few to learn much" in one.note and "Train for" in one.note
+    budget = plan(epochs=1, budget=120, **small)  # 2 s a step: 60 steps in 2 minutes
+    assert budget.epochs * budget.steps_per_epoch == 60 and budget.epochs <= 20 and not budget.few
+    assert budget.passes == 3 and "Train for 2 minutes" in budget.note and "3 passes" in budget.note
+    assert abs(budget.seconds - 120) < 1e-9
+    unknown = plan(epochs=1, budget=120, **{**small, "tokens_per_second": None})
+    assert unknown.seconds is None and "measuring" in unknown.note and unknown.epochs == 100_000
+    assert "Choose a text" in plan(epochs=1, budget=0, **{**small, "tokens_per_epoch": None}).note
+    many = plan(epochs=200, budget=0, **small)
+    assert not many.few and "200 training step(s)" in many.note
+
+
+def test_a_time_budget_trains_a_small_text_for_about_that_long(shakespeare_text):
+    panel = TrainingPanel(namespace={"text": shakespeare_text[:9_800]}, time_budget=8, sample_tokens=20, **TINY)
+    assert panel.epochs.disabled and panel.steps_per_epoch.disabled
+    panel.measure(wait=True)
+    assert "Train for 8.0 s" in _text(panel.plan) and 1 <= panel.epochs.value <= 20
+    panel.train()
+    assert panel.wait(120) and panel.error is None
+    steps = sum(e.kind == "step" for e in panel.events)
+    assert steps > 20  # not the single step of one pass
+    assert panel.progress.bar_style == "success" and "jl-warn" not in panel.status.value.split("</span>")[0]
+    elapsed = panel.model.metadata["metrics"]["train_seconds"]
+    assert elapsed < 8 + 10

@@ -28,6 +28,7 @@ from .._namespace import is_language_model
 from .._theme import error_html, esc, section, style_widget
 from .._threads import Job, Throttle
 from ..loss_chart import loss_chart_svg
+from .plan import BUDGETS, budget_words, plan
 from .run import Curve, Progress, Settings, record, summary_rows
 from .sizes import SizeTable
 from .source import CHARS_PER_TOKEN, SourcePicker
@@ -37,6 +38,10 @@ _TOKENIZER_HELP = {
     "word": "one token per word (jieba for Chinese): shorter sequences, large vocabulary",
     "bpe": "byte-level BPE sub-words: a middle way",
 }
+
+
+#: Steps of a run's first epoch after which its speed counts as measured (the first step traces the model).
+RUN_SPEED_STEPS = 20
 
 
 def _default(name: str) -> Any:
@@ -69,6 +74,9 @@ class TrainingPanel(widgets.VBox):
         steps_per_epoch, validation_split, sample_prompt, sample_tokens: the
             initial values of the controls (see :func:`jupyter_llm.train`; the
             defaults and ranges are those of the TRAINING options table).
+        time_budget: seconds to train for ("Train for"; 0: the epochs set). The
+            epochs are then chosen from the text and the measured speed, and
+            the run stops at the budget in any case.
         name: the initial "save as" name.
         seed: fixes a new model's initial weights, the order of its training
             windows and its dropout, so that the same settings train the same
@@ -91,10 +99,12 @@ class TrainingPanel(widgets.VBox):
                  batch_size: int | None = None, learning_rate: float | None = None,
                  steps_per_epoch: int | None = None, validation_split: float = _default("validation_split"),
                  sample_prompt: str = "", sample_tokens: int = _default("sample_tokens"),
-                 name: str | None = None, seed: int | None = None, measure_speed: bool = True,
+                 time_budget: float = 0, name: str | None = None, seed: int | None = None, measure_speed: bool = True,
                  update_interval: float = 0.25) -> None:
         for option, value in (("seed", seed), ("size", size), ("tokenizer", tokenizer)):
             TRAINING[option].check(value, "panel")
+        if time_budget:
+            TRAINING["time_limit"].check(time_budget, "panel")
         if model is not None and not is_language_model(model):
             raise invalid("model", "a jupyter_llm LanguageModel to train further, or None", type(model).__name__)
         self.model = model
@@ -111,10 +121,12 @@ class TrainingPanel(widgets.VBox):
         self._throttle = Throttle(update_interval)
         self._stop_event = threading.Event()
         self._shown = False
+        self._refused = False  # the status shows why Train was refused (cleared once the choice is valid)
+        self._budget_steps: int | None = None  # steps per epoch chosen by a time budget (None: one pass)
         self.picker = SourcePicker(data, namespace, lambda: (self.tokenizer.value, self.validation_split.value))
         self.sizes = SizeTable(size, self._speed_key, self.picker.sample, self._epoch_tokens)
         self._build_controls(tokenizer, epochs, seq_len, batch_size, learning_rate, steps_per_epoch,
-                             validation_split, sample_prompt)
+                             validation_split, sample_prompt, time_budget)
         self._build_results(name)
         self._layout()
         self._connect()
@@ -125,6 +137,7 @@ class TrainingPanel(widgets.VBox):
         if model is not None:
             self.continue_training.value = True
         self._update_visibility()
+        self.sizes.on_render = self._render_plan
         self.sizes.render()
         self.picker.render_info()
         self._render_progress()
@@ -132,7 +145,7 @@ class TrainingPanel(widgets.VBox):
     # === Widgets ===
 
     def _build_controls(self, tokenizer, epochs, seq_len, batch_size, learning_rate, steps_per_epoch,
-                        validation_split, sample_prompt) -> None:
+                        validation_split, sample_prompt, time_budget) -> None:
         """The Model and Training rows (each numeric control's reach is its option's ``ui``)."""
         L = widgets.Layout
         # The source picker's and the size table's widgets, by the names the panel always had.
@@ -146,6 +159,16 @@ class TrainingPanel(widgets.VBox):
             layout=L(width="170px"), style={"description_width": "64px"},
         )
         self.epochs = _int_box("epochs", epochs, "Epochs", 130, 50)
+        budgets = list(BUDGETS) + ([] if time_budget in dict(BUDGETS).values() else
+                                   [(budget_words(time_budget), time_budget)])
+        self.train_for = widgets.Dropdown(
+            options=budgets, value=time_budget, description="Train for", layout=L(width="210px"),
+            style={"description_width": "64px"},
+            tooltip="A time budget: the epochs are chosen from the text and the measured speed, and training "
+                    "stops at the budget in any case")
+        self.plan = widgets.HTML()
+        self.plan.add_class("jl-note")
+        self.plan.add_class("jl-plan")
         self.seq_len = _int_box("seq_len", seq_len or _default("seq_len"), "Seq. length", 160, 76)
         self.batch_size = _int_box("batch_size", batch_size or _default("batch_size"), "Batch", 130, 44)
         self.steps_per_epoch = _int_box("steps_per_epoch", steps_per_epoch or 0, "Steps/epoch", 170, 84)
@@ -214,7 +237,8 @@ class TrainingPanel(widgets.VBox):
             section("Data", *self.picker.row),
             section("Model", self.tokenizer, self.size, self.measure_button),
             section("", self.sizes_info),
-            section("Training", self.epochs, self.seq_len, self.batch_size, self.steps_per_epoch),
+            section("Training", self.train_for, self.epochs, self.seq_len, self.batch_size, self.steps_per_epoch),
+            section("", self.plan),
             section("", self.learning_rate, self.validation_split, self.sample_prompt),
             section("", self.train_button, self.stop_button, self.continue_training),
             section("Progress", progress, align="flex-start"),
@@ -232,6 +256,8 @@ class TrainingPanel(widgets.VBox):
         self.size.observe(self._on_size, names="value")
         for w in (self.steps_per_epoch, self.validation_split):
             w.observe(lambda _: (self.sizes.render(), self.picker.render_info()), names="value")
+        self.epochs.observe(lambda _: self._render_plan(), names="value")
+        self.train_for.observe(lambda _: (self._render_plan(), self._update_visibility()), names="value")
         self.continue_training.observe(lambda _: self._update_visibility(), names="value")
         self.train_button.on_click(lambda _: self.train())
         self.stop_button.on_click(lambda _: self.stop())
@@ -259,12 +285,42 @@ class TrainingPanel(widgets.VBox):
         self._update_visibility()
         self.picker.update_columns()
         self.picker.render_info()
+        self.sizes.render()
+        self._recheck()
 
     def _on_data_change(self, change: dict) -> None:
         if change["owner"] is self.variable:
             self.picker.update_columns()
         self.picker.render_info()
         self.sizes.render()
+        self._recheck()
+
+    def _recheck(self) -> None:
+        """After Train was refused for the text chosen: clear the sentence once the choice is valid (or update it)."""
+        if not self._refused or self.running:
+            return
+        try:
+            self.picker.resolve()
+        except JupyterLLMError as e:
+            self.status.value = error_html(e)
+            return
+        self._refused = False
+        self._render_progress()
+
+    def _render_plan(self) -> None:
+        """What the run will do (steps, time, and a word when that is too little); sets the epochs of a budget."""
+        budget = float(self.train_for.value)
+        steps = 0 if budget else self.steps_per_epoch.value  # a budget chooses the steps too
+        tokens_per_step = int(self.seq_len.value) * int(self.batch_size.value)
+        what = plan(epochs=int(self.epochs.value), budget=budget,
+                    tokens_per_epoch=steps * tokens_per_step if steps else self._epoch_tokens(None),
+                    tokens_per_step=tokens_per_step, tokens_per_second=self.sizes.speed(),
+                    max_epochs=int(TRAINING["epochs"].ui[1]))
+        self._budget_steps = what.steps_per_epoch if budget and what.passes else None  # epochs of several passes
+        if budget and what.seconds is not None and not self.running:
+            self.epochs.value = what.epochs
+        css = "jl-warn" if what.few else "jl-note"
+        self.plan.value = f'<span class="{css}">{esc(what.note)}</span>'
 
     def _epoch_tokens(self, chars_per_token: float | None) -> float | None:
         steps = self.steps_per_epoch.value
@@ -308,9 +364,10 @@ class TrainingPanel(widgets.VBox):
         self.picker.update_visibility(disabled=running)
         for w in (self.tokenizer, self.size, self.seq_len, self.batch_size, self.learning_rate):
             w.disabled = running or cont
-        for w in (self.epochs, self.steps_per_epoch, self.validation_split, self.sample_prompt,
-                  self.continue_training, self.measure_button):
+        for w in (self.steps_per_epoch, self.validation_split, self.sample_prompt, self.continue_training,
+                  self.measure_button, self.train_for):
             w.disabled = running
+        self.epochs.disabled = self.steps_per_epoch.disabled = running or bool(self.train_for.value)  # a budget chooses them
         self.train_button.disabled = running
         self.stop_button.disabled = not running
         self.save_button.disabled = running or self.model is None
@@ -324,15 +381,21 @@ class TrainingPanel(widgets.VBox):
 
     def _settings(self) -> Settings:
         source, column, description = self.picker.resolve()
+        budget = float(self.train_for.value)
+        if budget:
+            self._render_plan()  # the epochs of the budget, from the latest speed
+        # A budget whose speed is not known yet: as many epochs as allowed, the budget ends the run.
+        epochs = int(self.epochs.value) if not budget or self.sizes.speed() else int(TRAINING["epochs"].ui[1])
         return Settings(
             source=source, column=column, description=description, tokenizer=self.tokenizer.value,
-            size=self.size.value, epochs=int(self.epochs.value), seq_len=int(self.seq_len.value),
+            size=self.size.value, epochs=epochs, seq_len=int(self.seq_len.value),
             batch_size=int(self.batch_size.value), learning_rate=float(self.learning_rate.value),
-            steps_per_epoch=self.steps_per_epoch.value or None,  # the control's 0 means one pass
+            # the control's 0 means one pass; a budget on a short text makes an epoch several passes
+            steps_per_epoch=(self._budget_steps if budget else self.steps_per_epoch.value) or None,
             validation_split=round(float(self.validation_split.value), 4),
             sample_prompt=self.sample_prompt.value, sample_tokens=int(self.sample_tokens),
             continue_training=bool(self.continue_training.value and self.model is not None),
-            seed=self.seed,
+            seed=self.seed, time_limit=budget or None,
         )
 
     def train(self) -> Job | None:
@@ -347,7 +410,9 @@ class TrainingPanel(widgets.VBox):
             settings = self._settings()
         except JupyterLLMError as e:
             self.status.value = error_html(e)
+            self._refused = True
             return None
+        self._refused = False
         self.error = None
         self._stop_event = threading.Event()
         self._throttle.reset()
@@ -395,6 +460,7 @@ class TrainingPanel(widgets.VBox):
             s.source, model=self.model, epochs=s.epochs, validation_split=s.validation_split, column=s.column,
             steps_per_epoch=s.steps_per_epoch, on_progress=self._on_progress, progress=False,
             stop_event=self._stop_event, sample_prompt=s.sample_prompt or None, sample_tokens=s.sample_tokens,
+            time_limit=s.time_limit,
         )
 
     def _on_progress(self, event: Any) -> None:
@@ -417,10 +483,19 @@ class TrainingPanel(widgets.VBox):
             self._run.phase = "done"
         if job.error is None and job.result is not None:
             self.model = job.result
+            self._record_speed()
         self._render_progress()
         self._render_chart()
         self._render_summary()
         self._update_visibility()
+
+    def _record_speed(self) -> None:
+        """Give the size table the run's own speed (a steady one: past the first epoch's tracing, or many steps)."""
+        last = next((e for e in reversed(self.events) if e.kind == "step"), None)
+        if (last is None or not last.tokens_per_second or self.continue_training.value
+                or not (last.epoch >= 2 or last.step >= RUN_SPEED_STEPS)):
+            return
+        self.sizes.record_run(self.size.value, self.model.num_parameters, last.tokens_per_second)
 
     # === Rendering ===
 
@@ -451,7 +526,9 @@ class TrainingPanel(widgets.VBox):
             self.status.value = error_html(error, details) + kept + notes
             return
         message = run.message
-        stopped = self._stop_event.is_set() or (message or "").startswith(("Training stopped", "Early stopping"))
+        budget_ended = (message or "").startswith("Training stopped at the time limit")  # Train for: as planned
+        stopped = self._stop_event.is_set() or (
+            not budget_ended and (message or "").startswith(("Training stopped", "Early stopping")))
         self.progress.value = 1.0 if not stopped else min(done, 1.0)
         self.progress.bar_style = "warning" if stopped else "success"
         kept = " The weights trained so far are kept." if stopped else ""

@@ -32,6 +32,7 @@ class Settings:
     sample_tokens: int
     continue_training: bool
     seed: int | None = None
+    time_limit: float | None = None  # the time budget of Train for, in seconds
 
 
 @dataclass

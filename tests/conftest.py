@@ -11,6 +11,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # No warm-up thread loading the default model behind every test that loads the extension (it would race
 # with the stores the tests swap in, on a machine of two cores); tests/test_magics_warm_up.py turns it on.
 os.environ.setdefault("JUPYTER_LLM_WARM_UP", "0")
+# The decoding loop without XLA: the same text (tests/test_decoding_loop.py checks it), without compiling
+# every tiny model's loop (it more than doubles the time of the generation tests). The decoding loop's own
+# tests, the demo notebooks and the browser tests run with XLA, as users do.
+os.environ.setdefault("JUPYTER_LLM_XLA", "0")
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 

@@ -20,6 +20,15 @@ OPTION_SETS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def with_xla(tiny_lm, monkeypatch):
+    """This module tests the compiled loop as users run it: with XLA (the rest of the suite runs without)."""
+    from jupyter_llm.generation.decoder import XLA_ENV
+
+    monkeypatch.setenv(XLA_ENV, "1")
+    monkeypatch.setattr(tiny_lm.decoder, "jit_compile", True)
+
+
 def _ids(o):
     return ",".join(f"{k}={v}" for k, v in o.items()) or "defaults"
 
@@ -119,8 +128,12 @@ def test_recording_attention_changes_nothing_in_the_text(tiny_lm):
 
 def test_without_xla_the_loop_gives_the_same_text(tiny_lm, monkeypatch):
     from jupyter_llm.generation.decoder import Decoder
+    from jupyter_llm.generation.graph_sampling import Filters
 
+    assert tiny_lm.decoder.jit_compile
     with_xla = tiny_lm.generate("Hark", max_tokens=60, seed=9, top_k=8)
+    assert ("loop", Filters.of(SamplingOptions(top_k=8), tiny_lm.config.vocab_size), False, True) \
+        in tiny_lm.decoder._functions  # (what, filters, record, jit): that text came from the XLA loop
     monkeypatch.setenv("JUPYTER_LLM_XLA", "0")
     plain = Decoder(tiny_lm.model, tiny_lm.config)
     assert not plain.jit_compile

@@ -141,7 +141,7 @@ def lab(tmp_path_factory):
     root.mkdir()
     port, token = _free_port(), secrets.token_hex(16)
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "JUPYTER_LLM_XLA"},  # the kernels compile as users' do
         **_front_end_path(base),
         "JUPYTER_LLM_HOME": str(base / "jl_home"),
         "JUPYTER_CONFIG_DIR": str(base / "config"),

@@ -215,3 +215,35 @@ def test_loading_a_model_prepares_its_generation_off_the_callers_thread(tiny_lm,
     assert done.wait(60) and calls == ["jupyter_llm-prepare"] * 2
     with pytest.raises(jl.InvalidArgumentError, match=r"Expected True, False or None. Received: prepare='yes'"):
         jl.load(folder, prepare="yes")
+
+
+def test_the_first_text_comes_from_the_prompt_pass_before_any_call_of_the_loop(tiny_lm, monkeypatch):
+    """The first token is drawn from the prompt's logits at once; the loop feeds it in its first call."""
+    from jupyter_llm.generation.decoder import Decoder
+
+    calls = []
+    real_run = Decoder.run
+
+    def counted(self, run, steps):
+        calls.append(steps)
+        return real_run(self, run, steps)
+
+    monkeypatch.setattr(Decoder, "run", counted)
+    stream = tiny_lm.stream("To be", max_tokens=30, seed=4, top_p=0.9)
+    first = next(stream)
+    assert first and calls == []
+    rest = "".join(stream)
+    assert calls and first + rest == tiny_lm.generate("To be", max_tokens=30, seed=4, top_p=0.9)
+    calls.clear()
+    assert len(tiny_lm.generate("To be", max_tokens=1, seed=4)) >= 1 and calls == []  # one token: no loop at all
+
+
+def test_a_one_token_generation_still_records_that_tokens_attention(tiny_lm):
+    from jupyter_llm.generation.generator import Trace
+
+    trace = Trace(record_attention=True)
+    tiny_lm.generate("Hark", max_tokens=1, seed=2, trace=trace)
+    assert len(trace.token_ids[0]) == 1 and len(trace.step_weights[0]) == 1
+    full = tiny_lm.trace_attention(trace)
+    recomputed = tiny_lm.decoder.prefill(np.asarray([list(trace.prompt_ids) + trace.token_ids[0]], np.int32))[2][0]
+    assert np.allclose(full.weights, recomputed, atol=1e-5)

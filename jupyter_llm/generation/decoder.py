@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from ..config import ModelConfig
 from .graph_sampling import Filters, Knobs, pick, process
-from .sampling import SamplingOptions
+from .sampling import Sampler, SamplingOptions
 
 log = logging.getLogger(__name__)
 
@@ -240,21 +240,28 @@ class Decoder:
     # === Python API ===
 
     def run(self, run: "DecodingRun", steps: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """Advance ``run`` by ``steps`` (1..CHUNK) tokens per row in one call.
+        """Advance ``run`` by ``steps`` (1..CHUNK, or CHUNK - 1 after :meth:`DecodingRun.pick_first`) tokens per row.
 
         Returns the chosen tokens ``(steps, B)`` and, if the run records
-        attention, each fed token's weights over the ring slots ``(steps, B, W)``.
+        attention, each fed token's weights over the ring slots: ``(steps, B, W)``,
+        with one more row first, the first token's, in the call after ``pick_first``.
         """
+        first = int(run.first_pending)  # the token chosen by pick_first is fed (and its pick forced) first
+        total = steps + first
+        if not 1 <= steps <= CHUNK - first:
+            raise ValueError(f"steps must be in 1..{CHUNK - first}; got {steps}")
         uniforms = np.zeros((CHUNK, run.batch), np.float64)
         if not run.filters.greedy:
-            uniforms[:steps] = 1.0 - run.rng.random((steps, run.batch))  # in (0, 1], drawn in order
+            uniforms[:first] = 1.0  # (its logits allow that one token only)
+            uniforms[first:total] = 1.0 - run.rng.random((steps, run.batch))  # in (0, 1], drawn in order
         state = run.state
         args = (run.logits, state.states, state.keys, state.values, tf.constant(state.position, tf.int32), run.seen,
-                tf.constant(uniforms), tf.constant(steps, tf.int32), run.banned, list(run.knobs))
+                tf.constant(uniforms), tf.constant(total, tf.int32), run.banned, list(run.knobs))
         out = self._call(("loop", run.filters, run.record), args)
         tokens, run.logits, states, keys, values, run.seen, weights = out
-        run.state = DecoderState(list(states), keys, values, state.position + steps)
-        return tokens.numpy()[:steps], (weights.numpy()[:steps] if run.record else None)
+        run.state = DecoderState(list(states), keys, values, state.position + total)
+        run.first_pending = False
+        return tokens.numpy()[first:total], (weights.numpy()[:total] if run.record else None)
 
     def prepare(self) -> None:
         """Trace (and compile) the graph functions now, once, whichever thread asks first."""
@@ -377,6 +384,8 @@ class DecodingRun:
         self.rng = np.random.default_rng(options.seed)
         self.logits = tf.constant(logits, tf.float32)
         self.state = state
+        self.options, self.seen_ids, self.banned_ids = options, seen_ids, list(banned)
+        self.first_pending = False
         seen = np.zeros((batch, vocab), bool)
         if self.filters.penalty:
             seen[:, np.asarray(seen_ids, np.int64)] = True
@@ -384,3 +393,23 @@ class DecodingRun:
         mask = np.zeros(vocab, bool)
         mask[list(banned)] = True
         self.banned = tf.constant(mask)
+
+    def pick_first(self) -> np.ndarray:
+        """Choose each row's first token ``(B,)`` here, from the prompt's logits, without calling the loop.
+
+        The first text then shows as soon as the prompt is read. The rule is
+        the loop's (:class:`~jupyter_llm.generation.sampling.Sampler`, its numpy
+        reference) and so is the draw (the run's first uniform per row). The
+        next :meth:`Decoder.run` feeds this token first: its logits are set to
+        allow it alone, so the loop's own pick of it is certain and draws nothing.
+        """
+        batch, vocab = (int(d) for d in self.logits.shape)
+        sampler = Sampler(self.options, self.banned_ids)
+        sampler.rng = self.rng  # the same stream of draws as the loop's, in order
+        history = [np.asarray(self.seen_ids, np.int64)] * batch if self.filters.penalty else [()] * batch
+        tokens = sampler(self.logits.numpy(), history)
+        forced = np.full((batch, vocab), -np.inf, np.float32)
+        forced[np.arange(batch), tokens] = 0.0
+        self.logits = tf.constant(forced)
+        self.first_pending = True
+        return tokens

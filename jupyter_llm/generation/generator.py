@@ -13,7 +13,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .decoder import Decoder
+from .decoder import CHUNK, Decoder
 from .sampling import Sampler, SamplingOptions, log_softmax
 
 
@@ -135,9 +135,10 @@ def sample_stream(
 
     The tokens are chosen inside the compiled decoding loop (:meth:`Decoder.run`),
     a chunk of steps per call; stop sequences, streaming and an interrupt act
-    between chunks. The first chunk is short, so the first text comes at once;
-    later ones grow (see :class:`ChunkSizes`). A seed gives the same text
-    whatever the chunk sizes.
+    between chunks. The first token is drawn from the prompt's logits before
+    the loop is called, so the first text comes as soon as the prompt is read;
+    the chunks start short and grow (see :class:`ChunkSizes`). A seed gives the
+    same text whatever the chunk sizes.
     """
     import tensorflow as tf
 
@@ -156,27 +157,35 @@ def sample_stream(
             trace.prompt_weights = decoder.prefill(prompt_ids[None, :])[2][0]
         trace.token_ids = [r.ids for r in rows]
         trace.step_weights = [[] for _ in range(n)]
+    # The first token is chosen from the prompt's logits at once (the loop feeds it in its first call).
+    tokens, weights, position = run.pick_first()[None, :], None, run.state.position
     sizes = ChunkSizes()
     made = 0
-    while made < options.max_tokens:
-        steps = sizes.next(options.max_tokens - made)
-        position = run.state.position
-        started = time.perf_counter()
-        tokens, weights = decoder.run(run, steps)
-        sizes.took(steps, time.perf_counter() - started)
+    while True:
         pieces = []
         for i, row in enumerate(rows):
             if weights is not None and trace is not None and not row.finished:
                 trace.step_weights[i].extend(decoder.ring_to_absolute(weights[j, i], position + j)
-                                             for j in range(steps))
+                                             for j in range(len(weights)))
             pieces.append(row.push_many(tokens[:, i]))
-        made += steps
+        made += len(tokens)
         done = all(r.finished for r in rows)
         if done:
             _trim(trace, rows)
         yield pieces
         if done:
             return
+        if made >= options.max_tokens:
+            break
+        steps = min(sizes.next(options.max_tokens - made), CHUNK - run.first_pending)
+        position = run.state.position
+        started = time.perf_counter()
+        tokens, weights = decoder.run(run, steps)
+        sizes.took(steps, time.perf_counter() - started)
+    if record_attention and trace is not None and run.first_pending:  # one token made: feed it for its weights
+        _, _, weights = decoder.step(tokens[0], run.state)
+        for i in range(n):
+            trace.step_weights[i].append(decoder.ring_to_absolute(weights[i], run.state.position))
     _trim(trace, rows)
     final = [row.flush() for row in rows]
     if any(final):
@@ -186,8 +195,9 @@ def sample_stream(
 class ChunkSizes:
     """How many steps the next call of the decoding loop runs.
 
-    The first call is one step, so the first text shows at once (at the
-    medium size 4 steps cost 6 ms, one 3 ms); each next one doubles, up to
+    The first token comes before any call (see :meth:`DecodingRun.pick_first`);
+    the first call is one step, so the text keeps coming at once (at the medium
+    size 4 steps cost 6 ms, one 3 ms); each next one doubles, up to
     :data:`~jupyter_llm.generation.decoder.CHUNK`, while a call stays under
     ``budget`` seconds (so streamed text keeps flowing and a stop sequence or an
     interrupt is acted on soon).

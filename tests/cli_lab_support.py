@@ -1,4 +1,7 @@
-"""``jupyter-llm lab`` run as a user runs it, for tests/test_cli_lab_ready.py and tests/browser/test_cli_lab_ready.py."""
+"""``jupyter-llm lab`` run as a user runs it.
+
+For tests/test_cli_lab_ready.py and tests/browser/test_cli_lab_ready.py.
+"""
 
 from __future__ import annotations
 

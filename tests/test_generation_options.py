@@ -99,6 +99,7 @@ def test_zero_tokens_is_refused_on_every_surface_with_one_rule(surface):
     """#14: ``%%generate -n 0`` printed nothing while the drafting panel refused 0; one rule for both."""
     option = GENERATION["max_tokens"]
     assert option.low_for(surface) == 1
-    with pytest.raises(InvalidArgumentError, match=r"Expected an integer (>= 1|from 1 to \d+)\. Received: max_tokens=0"):
+    expected = r"Expected an integer (>= 1|from 1 to \d+)\. Received: max_tokens=0"
+    with pytest.raises(InvalidArgumentError, match=expected):
         option.check(0, surface)
     assert option.check(1, surface) == 1

@@ -90,7 +90,8 @@ def test_beam_and_greedy(ip, lm):
     run(ip, f"%%generate -m lm -n 15 --beam 3\n{PROMPT}")
     assert last_text(ip) == lm.generate(PROMPT, max_tokens=15, beam=3)
     run(ip, f"%%generate -m lm -n 15 --greedy\n{PROMPT}")
-    assert last_text(ip) == lm.generate(PROMPT, max_tokens=15, greedy=True).lstrip("\n")  # (shown without a blank first line)
+    # (shown without a blank first line)
+    assert last_text(ip) == lm.generate(PROMPT, max_tokens=15, greedy=True).lstrip("\n")
     assert provenance_of(outputs(ip)[-1])["options"]["greedy"] is True
 
 

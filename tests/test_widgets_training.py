@@ -289,7 +289,8 @@ def test_time_per_epoch_before_a_text_is_chosen_says_so():
     panel.sizes.render()
     rows = _size_rows(panel)
     assert rows["tiny"] == ["40k", "– (choose a text)", "50k tokens/s (measured)"]
-    assert rows["small"] == ["340k", "– (choose a text)", "6k tokens/s (scaled from tiny)"]  # was "(scaled from small)"
+    # (the time per epoch read "(scaled from small)" here)
+    assert rows["small"] == ["340k", "– (choose a text)", "6k tokens/s (scaled from tiny)"]
     assert rows["medium"] == ["–", "not measured", ""]
     assert "Choose a text" in _text(panel.plan)
 

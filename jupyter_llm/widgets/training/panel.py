@@ -367,7 +367,8 @@ class TrainingPanel(widgets.VBox):
         for w in (self.steps_per_epoch, self.validation_split, self.sample_prompt, self.continue_training,
                   self.measure_button, self.train_for):
             w.disabled = running
-        self.epochs.disabled = self.steps_per_epoch.disabled = running or bool(self.train_for.value)  # a budget chooses them
+        budget = bool(self.train_for.value)  # a budget chooses the epochs and the steps
+        self.epochs.disabled = self.steps_per_epoch.disabled = running or budget
         self.train_button.disabled = running
         self.stop_button.disabled = not running
         self.save_button.disabled = running or self.model is None

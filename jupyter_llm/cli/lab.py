@@ -148,9 +148,10 @@ def _answers(status_url: str, server: subprocess.Popen) -> bool:
     import urllib.error
     import urllib.request
 
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an HTTP proxy
     while server.poll() is None:
         try:
-            with urllib.request.urlopen(status_url, timeout=2):
+            with direct.open(status_url, timeout=2):
                 return True
         except urllib.error.HTTPError:
             return True  # an answer all the same (a base_url set in the user's config moves /api/status)

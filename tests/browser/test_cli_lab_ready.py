@@ -1,4 +1,5 @@
-"""`jupyter-llm lab` in a real browser: the URL it prints loads at once (#14 point 7).
+"""`jupyter-llm lab` in a real browser: the URL it prints loads at once (#14 point 7), and JupyterLab does not
+ask about its news (#14 point 9).
 
 The command used to print its URL about 12 s before the server answered; a
 user who clicked it at once got "connection refused". Here the browser opens
@@ -26,6 +27,10 @@ def test_the_printed_url_loads_the_notebook_at_once(browser, tmp_path):
             response = page.goto(url)  # no retry: the server answered before the URL was printed
             assert response is not None and response.ok
             page.locator(".jp-NotebookPanel .jp-Cell .cm-content", has_text="1 + 1").wait_for(timeout=90_000)
+            # #14 point 9: by the time the kernel is idle, a plain `jupyter lab` with fresh settings has asked
+            # "Would you like to get notified about official Jupyter news?"; the server of jupyter-llm lab has not.
+            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=90_000)
+            assert page.locator(".Toastify", has_text="official Jupyter news").count() == 0
         finally:
             context.close()
     finally:

@@ -247,3 +247,30 @@ def test_a_one_token_generation_still_records_that_tokens_attention(tiny_lm):
     full = tiny_lm.trace_attention(trace)
     recomputed = tiny_lm.decoder.prefill(np.asarray([list(trace.prompt_ids) + trace.token_ids[0]], np.int32))[2][0]
     assert np.allclose(full.weights, recomputed, atol=1e-5)
+
+
+def test_prepare_returns_with_plain_graphs_and_compiles_with_xla_behind_the_first_generation(tiny_lm, monkeypatch):
+    """A generation right after prepare() runs the plain graphs; once XLA has compiled, the same text from XLA."""
+    import threading
+    import time
+
+    from jupyter_llm.generation.decoder import Decoder
+    from jupyter_llm.generation.graph_sampling import Filters
+
+    fresh = Decoder(tiny_lm.model, tiny_lm.config)
+    monkeypatch.setattr(tiny_lm, "_decoder", fresh)
+    gate = threading.Event()
+    compile_with_xla = fresh._compile
+    monkeypatch.setattr(fresh, "_compile", lambda: (gate.wait(60), compile_with_xla()))
+    fresh.prepare()
+    loop = ("loop", Filters.of(SamplingOptions(), tiny_lm.config.vocab_size), False)
+    assert fresh._compiling and not fresh.use_xla(loop) and not fresh.use_xla(("prime",))
+    plain = tiny_lm.generate("Hark", max_tokens=40, seed=3)
+    assert (*loop, False) in fresh._functions and (*loop, True) not in fresh._functions
+    gate.set()
+    deadline = time.monotonic() + 120
+    while fresh._compiling and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fresh.use_xla(loop) and fresh.use_xla(("prime",))
+    assert tiny_lm.generate("Hark", max_tokens=40, seed=3) == plain
+    assert loop in fresh._xla_ready

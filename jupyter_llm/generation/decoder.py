@@ -86,9 +86,11 @@ class Decoder:
         self.output_layer = model.get_layer("logits")
         self._prepare_lock = threading.Lock()
         self._prepared = False
-        self._functions: dict[tuple, Any] = {}  # (*what, jit_compile) -> concrete function
+        self._functions: dict[tuple, Any] = {}  # (*what, jit) -> concrete function
         self._functions_lock = threading.Lock()
         self.jit_compile = os.environ.get(XLA_ENV, "1") != "0"
+        self._xla_ready: set[tuple] = set()  # what has run compiled by XLA (so is compiled)
+        self._compiling = False  # prepare() is compiling with XLA in the background
 
     # === Graph functions ===
 
@@ -179,26 +181,39 @@ class Decoder:
         return [*head[:1], [tf.TensorSpec([None, units], tf.float32)] * len(self.grus),
                 tf.TensorSpec([None, w, d], tf.float32), tf.TensorSpec([None, w, units], tf.float32), *head[1:]]
 
-    def _call(self, what: tuple, args: tuple):
+    def use_xla(self, what: tuple) -> bool:
+        """Whether ``what`` runs compiled by XLA now.
+
+        Yes for the prompt reader and the loop, unless XLA is off or
+        :meth:`prepare` is compiling them in the background and this one is not
+        ready yet: then the plain graph (traced in a fraction of a second) runs
+        meanwhile. Outside a preparation, the first call compiles it.
+        """
+        return self.jit_compile and what[0] in COMPILED and (what in self._xla_ready or not self._compiling)
+
+    def _call(self, what: tuple, args: tuple, jit: bool | None = None):
         """Call the graph function ``what`` (see :meth:`_function`); without XLA if XLA cannot compile it."""
+        jit = self.use_xla(what) if jit is None else jit and self.jit_compile
         try:
-            return self._function(what)(*args)
+            out = self._function(what, jit)(*args)
         except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
-            if not self.jit_compile or what[0] not in COMPILED:
+            if not jit:
                 raise
             log.warning("XLA could not compile %s (%s); running without XLA.", what[0], str(e)[:200])
             self.jit_compile = False
-            return self._function(what)(*args)
+            return self._function(what, False)(*args)
+        if jit:
+            self._xla_ready.add(what)
+        return out
 
-    def _function(self, what: tuple):
+    def _function(self, what: tuple, jit: bool):
         """The concrete function of ``("prefill",)``, ``("step",)``, ``("prime",)`` or ``("loop", filters, record)``.
 
-        Traced on first use, whichever thread asks first; the prompt reader and
-        the decoding loop are compiled with XLA (unless ``JUPYTER_LLM_XLA=0``).
-        Calling the concrete function skips tf.function's matching of the
-        arguments to its traces, which costs more than a short chunk of steps.
+        Traced on first use, whichever thread asks first; with ``jit`` (the
+        prompt reader and the loop, see :meth:`use_xla`) compiled by XLA on its
+        first call. Calling the concrete function skips tf.function's matching
+        of the arguments to its traces, which costs more than a short chunk of steps.
         """
-        jit = self.jit_compile and what[0] in COMPILED
         key = (*what, jit)
         found = self._functions.get(key)
         if found is None:
@@ -257,26 +272,54 @@ class Decoder:
         state = run.state
         args = (run.logits, state.states, state.keys, state.values, tf.constant(state.position, tf.int32), run.seen,
                 tf.constant(uniforms), tf.constant(total, tf.int32), run.banned, list(run.knobs))
-        out = self._call(("loop", run.filters, run.record), args)
+        out = self._call(("loop", run.filters, run.record), args, run.jit)
         tokens, run.logits, states, keys, values, run.seen, weights = out
         run.state = DecoderState(list(states), keys, values, state.position + total)
         run.first_pending = False
         return tokens.numpy()[first:total], (weights.numpy()[:total] if run.record else None)
 
-    def prepare(self) -> None:
-        """Trace (and compile) the graph functions now, once, whichever thread asks first."""
+    def prepare(self, wait: bool = False) -> None:
+        """Make the first generation fast, once, whichever thread asks first.
+
+        Traces the prompt reader and the default options' loop as plain graphs
+        (a fraction of a second), so a generation can start as soon as this
+        returns; then compiles them with XLA on a background thread (``wait``:
+        here), the generations that start meanwhile running the plain graphs.
+        """
         with self._prepare_lock:
             if self._prepared:
                 return
-            # The two compile at the same time (XLA compiles each on one core): the prompt reader on a
-            # thread of its own, the default options' loop here, from an empty state.
-            primer = threading.Thread(target=self.prime, args=(np.zeros((1, 1), np.int32),),
-                                      name="jupyter_llm-prepare-prime", daemon=True)
-            primer.start()
-            logits = np.zeros((1, self.config.vocab_size), np.float32)
-            self.run(DecodingRun(self, logits, self._empty_state(1), [0], SamplingOptions(seed=0)), 1)
-            primer.join()
+            self._compiling = self.jit_compile
+            self._run_once(jit=False)
             self._prepared = True
+        if self._compiling:
+            if wait:
+                self._compile()
+            else:
+                threading.Thread(target=self._compile, name="jupyter_llm-compile", daemon=True).start()
+
+    def _compile(self) -> None:
+        try:
+            self._run_once(jit=True)
+        except Exception:  # noqa: BLE001 (the generation that needs it meets the error and reports it)
+            log.debug("compiling the decoder with XLA failed", exc_info=True)
+        finally:
+            self._compiling = False
+
+    def _run_once(self, jit: bool) -> None:
+        """Run the prompt reader and the default options' loop once, on an empty state.
+
+        The two at the same time (XLA compiles each on one core): the prompt
+        reader on a thread of its own, the loop here.
+        """
+        primer = threading.Thread(target=self.prime, args=(np.zeros((1, 1), np.int32), jit),
+                                  name="jupyter_llm-prepare-prime", daemon=True)
+        primer.start()
+        logits = np.zeros((1, self.config.vocab_size), np.float32)
+        run = DecodingRun(self, logits, self._empty_state(1), [0], SamplingOptions(seed=0))
+        run.jit = jit
+        self.run(run, 1)
+        primer.join()
 
     def prefill(self, tokens: np.ndarray) -> tuple[np.ndarray, DecoderState, np.ndarray]:
         """Read a batch of prompts ``(B, T)`` of equal length.
@@ -298,7 +341,7 @@ class Decoder:
         state = DecoderState(list(states), tf.constant(ring_k), tf.constant(ring_v), t)
         return logits.numpy(), state, weights.numpy()
 
-    def prime(self, tokens: np.ndarray) -> tuple[tf.Tensor, DecoderState]:
+    def prime(self, tokens: np.ndarray, jit: bool | None = None) -> tuple[tf.Tensor, DecoderState]:
         """Read a batch of prompts ``(B, T)`` of equal length, BLOCK tokens per call.
 
         The same states and ring as :meth:`prefill`, and the logits of the next
@@ -314,7 +357,8 @@ class Decoder:
             count = min(BLOCK, t - start)
             block[:, :count] = tokens[:, start:start + count]
             logits, states, keys, values = self._call(("prime",), (
-                tf.constant(block), states, keys, values, tf.constant(start, tf.int32), tf.constant(count, tf.int32)))
+                tf.constant(block), states, keys, values, tf.constant(start, tf.int32), tf.constant(count, tf.int32)),
+                jit)
         return logits, DecoderState(list(states), keys, values, t)
 
     def step(self, tokens: np.ndarray, state: DecoderState) -> tuple[np.ndarray, DecoderState, np.ndarray]:
@@ -386,6 +430,7 @@ class DecodingRun:
         self.state = state
         self.options, self.seen_ids, self.banned_ids = options, seen_ids, list(banned)
         self.first_pending = False
+        self.jit = decoder.use_xla(("loop", self.filters, record))  # one kind of loop for the whole generation
         seen = np.zeros((batch, vocab), bool)
         if self.filters.penalty:
             seen[:, np.asarray(seen_ids, np.int64)] = True

@@ -19,9 +19,11 @@ token. :meth:`Decoder.step` (one token, any rows) serves beam search.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +49,17 @@ COMPILED = ("prime", "loop")
 
 #: Set to "0" to run the decoding loop without XLA (it is then about 2-4x slower on a CPU).
 XLA_ENV = "JUPYTER_LLM_XLA"
+
+
+#: The background XLA compilations (see Decoder.prepare): an exit waits for them, as TensorFlow
+#: does not survive a thread still compiling while the interpreter shuts down.
+_COMPILING: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+
+
+@atexit.register
+def _wait_at_exit() -> None:
+    for thread in list(_COMPILING):
+        thread.join(60.0)
 
 
 def gru_layers(model: keras.Model) -> list[keras.layers.GRU]:
@@ -296,7 +309,9 @@ class Decoder:
             if wait:
                 self._compile()
             else:
-                threading.Thread(target=self._compile, name="jupyter_llm-compile", daemon=True).start()
+                thread = threading.Thread(target=self._compile, name="jupyter_llm-compile", daemon=True)
+                _COMPILING.add(thread)
+                thread.start()
 
     def _compile(self) -> None:
         try:

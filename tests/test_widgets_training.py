@@ -351,3 +351,20 @@ def test_a_time_budget_trains_a_small_text_for_about_that_long(shakespeare_text)
     assert panel.progress.bar_style == "success" and "jl-warn" not in panel.status.value.split("</span>")[0]
     elapsed = panel.model.metadata["metrics"]["train_seconds"]
     assert elapsed < 8 + 10
+    panel.train_for.value = 0  # back to the epochs set by hand: Steps/epoch is again the user's
+    assert panel.steps_per_epoch.value == 0 and not panel.epochs.disabled and not panel.steps_per_epoch.disabled
+
+
+def test_a_budget_on_a_short_text_makes_an_epoch_several_passes_and_shows_its_steps():
+    panel = TrainingPanel(namespace={"text": "a short text of a few words\n" * 400}, **TINY)
+    panel.steps_per_epoch.value = 7  # set by hand, kept for when the budget is turned off
+    panel.sizes.estimates = {"tiny": _estimate("tiny", 12_800.0)}  # 100 steps (16 x 8 tokens) a second
+    panel.train_for.value = 120  # 12,000 steps: 20 epochs of 7 passes of 78 steps
+    one_pass = int(11_200 * 0.9 // 128)
+    assert (panel.epochs.value, panel.steps_per_epoch.value) == (20, 7 * one_pass)
+    assert "an epoch is 7 passes over this short text" in _text(panel.plan)
+    assert "Train for 2 minutes" in _text(panel.plan)
+    settings = panel._settings()
+    assert settings.time_limit == 120 and settings.steps_per_epoch == panel.steps_per_epoch.value
+    panel.train_for.value = 0
+    assert panel.steps_per_epoch.value == 7 and panel._settings().time_limit is None

@@ -28,6 +28,10 @@ def test_training_panel_on_a_small_file_with_a_time_budget(page, lab, screenshot
 
     panel.locator("select").filter(has_text="the epochs set").select_option(label="1 minute")
     plan.get_by_text("Train for 1 minute").wait_for()
+    # On a text this short (one step a pass) the budget's epoch is several passes; Steps/epoch shows its steps.
+    assert "passes over this short text" in plan.inner_text()
+    steps = panel.locator(".widget-inline-hbox", has_text="Steps/epoch").locator("input")
+    assert int(steps.input_value()) > 1
     assert panel.locator(".jl-sizes").inner_text().count("choose a text") == 0
     panel.get_by_role("button", name="Train").click()
     panel.locator(".jl-status .jl-ok").wait_for(timeout=180_000)  # the budget's end is a planned end, not a stop

@@ -122,7 +122,7 @@ class TrainingPanel(widgets.VBox):
         self._stop_event = threading.Event()
         self._shown = False
         self._refused = False  # the status shows why Train was refused (cleared once the choice is valid)
-        self._budget_steps: int | None = None  # steps per epoch chosen by a time budget (None: one pass)
+        self._steps_by_hand = 0  # Steps/epoch as set before a time budget chose it
         self.picker = SourcePicker(data, namespace, lambda: (self.tokenizer.value, self.validation_split.value))
         self.sizes = SizeTable(size, self._speed_key, self.picker.sample, self._epoch_tokens)
         self._build_controls(tokenizer, epochs, seq_len, batch_size, learning_rate, steps_per_epoch,
@@ -257,7 +257,7 @@ class TrainingPanel(widgets.VBox):
         for w in (self.steps_per_epoch, self.validation_split):
             w.observe(lambda _: (self.sizes.render(), self.picker.render_info()), names="value")
         self.epochs.observe(lambda _: self._render_plan(), names="value")
-        self.train_for.observe(lambda _: (self._render_plan(), self._update_visibility()), names="value")
+        self.train_for.observe(self._on_budget, names="value")
         self.continue_training.observe(lambda _: self._update_visibility(), names="value")
         self.train_button.on_click(lambda _: self.train())
         self.stop_button.on_click(lambda _: self.stop())
@@ -313,19 +313,33 @@ class TrainingPanel(widgets.VBox):
         steps = 0 if budget else self.steps_per_epoch.value  # a budget chooses the steps too
         tokens_per_step = int(self.seq_len.value) * int(self.batch_size.value)
         what = plan(epochs=int(self.epochs.value), budget=budget,
-                    tokens_per_epoch=steps * tokens_per_step if steps else self._epoch_tokens(None),
+                    tokens_per_epoch=steps * tokens_per_step if steps else self._text_tokens(None),
                     tokens_per_step=tokens_per_step, tokens_per_second=self.sizes.speed(),
                     max_epochs=int(TRAINING["epochs"].ui[1]))
-        self._budget_steps = what.steps_per_epoch if budget and what.passes else None  # epochs of several passes
         if budget and what.seconds is not None and not self.running:
             self.epochs.value = what.epochs
+            # On a short text the budget's epoch is several passes: Steps/epoch shows how many steps (0: one pass).
+            self.steps_per_epoch.value = what.steps_per_epoch if what.passes else 0
         css = "jl-warn" if what.few else "jl-note"
         self.plan.value = f'<span class="{css}">{esc(what.note)}</span>'
 
+    def _on_budget(self, change: dict) -> None:
+        if change["new"] and not change["old"]:
+            self._steps_by_hand = self.steps_per_epoch.value
+        elif not change["new"]:
+            self.steps_per_epoch.value = self._steps_by_hand
+        self._render_plan()
+        self._update_visibility()
+
     def _epoch_tokens(self, chars_per_token: float | None) -> float | None:
+        """Tokens of one epoch: Steps/epoch's worth, or one pass over the text (None: no text)."""
         steps = self.steps_per_epoch.value
         if steps:
             return steps * self.seq_len.value * self.batch_size.value
+        return self._text_tokens(chars_per_token)
+
+    def _text_tokens(self, chars_per_token: float | None) -> float | None:
+        """Tokens of one pass over the chosen text's training part (None: no text)."""
         chars = self.picker.chars()
         if chars is None:
             return None
@@ -391,8 +405,7 @@ class TrainingPanel(widgets.VBox):
             source=source, column=column, description=description, tokenizer=self.tokenizer.value,
             size=self.size.value, epochs=epochs, seq_len=int(self.seq_len.value),
             batch_size=int(self.batch_size.value), learning_rate=float(self.learning_rate.value),
-            # the control's 0 means one pass; a budget on a short text makes an epoch several passes
-            steps_per_epoch=(self._budget_steps if budget else self.steps_per_epoch.value) or None,
+            steps_per_epoch=self.steps_per_epoch.value or None,  # the control's 0 means one pass
             validation_split=round(float(self.validation_split.value), 4),
             sample_prompt=self.sample_prompt.value, sample_tokens=int(self.sample_tokens),
             continue_training=bool(self.continue_training.value and self.model is not None),

@@ -29,6 +29,7 @@ from .errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model.attention import AttentionMap
+    from .model.explain import Explanation, Saliency
     from .model.language_model import LanguageModel
     from .store import delete_model, list_models
     from .text.tokenizers import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer
@@ -43,6 +44,8 @@ _LAZY = {
     "ProgressEvent": ".training.events",
     "LanguageModel": ".model.language_model",
     "AttentionMap": ".model.attention",
+    "Explanation": ".model.explain",
+    "Saliency": ".model.explain",
     "list_models": ".store",
     "delete_model": ".store",
     "Tokenizer": ".text.tokenizers",
@@ -65,6 +68,8 @@ __all__ = [
     "ModelConfig",
     "SIZES",
     "AttentionMap",
+    "Explanation",
+    "Saliency",
     "ProgressEvent",
     "Tokenizer",
     "CharTokenizer",

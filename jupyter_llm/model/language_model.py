@@ -365,6 +365,29 @@ class LanguageModel:
             self._nats = nats
         return self._nats
 
+    # === Explanation (#15; the work is in explain.py) ===
+
+    def explain(self, text: str, top_k: int = 5):
+        """Every token of ``text`` after the first: probability, bits, alternatives, logit split.
+
+        Read in the windows of :meth:`evaluate`, so the rows' log-probabilities
+        add up to its total. Returns an :class:`~jupyter_llm.model.explain.Explanation`.
+        """
+        from .explain import explain
+
+        return explain(self, text, top_k=top_k)
+
+    def saliency(self, text: str, position: int = -1, method: str = "integrated_gradients", steps: int = 64):
+        """Attributions of the input tokens to the log-probability of the token at ``position``.
+
+        ``method``: ``"integrated_gradients"`` (``steps`` from zero embeddings) or
+        ``"gradient_x_input"``. Returns a :class:`~jupyter_llm.model.explain.Saliency`
+        with the attention weights of the same step beside them.
+        """
+        from .explain import saliency
+
+        return saliency(self, text, position=position, method=method, steps=steps)
+
     # === Persistence ===
 
     def save(self, path_or_name: str | os.PathLike, overwrite: bool = False) -> Path:

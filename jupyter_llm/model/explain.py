@@ -1,0 +1,397 @@
+"""Why each token came out: per-token probabilities, the logit split, and saliency (#15).
+
+:func:`explain` reads a text the way :meth:`LanguageModel.evaluate` does (the
+same windows of ``seq_len`` tokens, the first token not predicted) and returns
+an :class:`Explanation`: for every later token its probability, surprisal and
+the entropy of the distribution (in bits), the ``top_k`` most likely tokens,
+and the split of its logit. The model's output is
+``y_t = softmax(W [h_t; a_t] + b)``, so with ``W = [W_h; W_a]`` (the Dense
+kernel split at ``rnn_units``) every logit is exactly::
+
+    logit_t[c] = (h_t W_h)[c] + (a_t W_a)[c] + b[c]       # GRU part + attention part + bias
+    (a_t W_a)[c] = sum_s alpha_ts (h_s W_a)[c]             # one term per earlier position s
+
+:func:`saliency` attributes the log-probability of one token to the input
+tokens (gradient x input or integrated gradients over the embeddings) and
+returns them beside the attention weights of the same position.
+
+Imports neither TensorFlow nor Keras at module level; the core never imports a
+surface, so the static HTML is made here with ``html.escape`` on every piece of text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+import weakref
+from typing import Any
+
+import numpy as np
+
+from ..errors import invalid
+
+VERSION = 1  # of the payload of Explanation.to_dict and Saliency.to_dict
+LN2 = math.log(2)
+METHODS = ("integrated_gradients", "gradient_x_input")
+
+
+@dataclasses.dataclass
+class Explanation:
+    """Per-token view of a text under a model (what :meth:`LanguageModel.explain` returns).
+
+    Attributes:
+        tokens: the text pieces of every token of the text (the first one included).
+        rows: one dict per predicted token (every token after the first), with
+            ``index`` (its position in ``tokens``), ``token``, ``id``, ``prob``,
+            ``logprob`` (nats), ``surprisal_bits``, ``entropy_bits``,
+            ``alternatives`` (``top_k`` pairs ``(token, prob)``, most likely first),
+            ``logit`` (the model's), its split ``gru_logit + attention_logit + bias``,
+            the ``runner_up`` (the most likely other token), ``margin`` over it and
+            the margin's split ``gru_margin + attention_margin + bias_margin``, and
+            ``attention_sources``: the earlier tokens whose terms
+            ``alpha_ts (h_s W_a)[chosen]`` are largest in size, as dicts of
+            ``index``, ``token``, ``weight``, ``contribution``.
+        summary: ``tokens`` (predicted), ``chars``, ``total_bits``,
+            ``bits_per_token``, ``bits_per_char``, ``most_surprising``.
+        meta: the model's name and fingerprint.
+    """
+
+    tokens: list[str]
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any]
+    top_k: int
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"Explanation({s['tokens']} tokens predicted, {s['bits_per_char']:.3f} bits per character, "
+                f"{s['total_bits']:.1f} bits in total)")
+
+    def to_frame(self):
+        """The rows as a pandas DataFrame (one row per predicted token)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe, versioned payload: ``{"version": 1, "kind": "explanation", ...}``."""
+        rows = [{**row, "alternatives": [[t, p] for t, p in row["alternatives"]]} for row in self.rows]
+        return {"version": VERSION, "kind": "explanation", "top_k": self.top_k, "meta": dict(self.meta),
+                "tokens": list(self.tokens), "rows": rows, "summary": dict(self.summary)}
+
+    def _repr_html_(self) -> str:
+        return explanation_html(self)
+
+
+@dataclasses.dataclass
+class Saliency:
+    """Which input tokens moved the log-probability of the token at ``position`` (:meth:`LanguageModel.saliency`).
+
+    Attributes:
+        tokens: the text pieces of the text's tokens.
+        position: the token explained (its log-probability is the output).
+        method: ``"integrated_gradients"`` or ``"gradient_x_input"``.
+        attributions: ``(position,)``, one per input token ``0 .. position - 1``.
+        attention: ``(position,)``, the attention weights of the same step over those tokens.
+        logprob: the output at the input; ``baseline_logprob`` at zero embeddings.
+        steps: the integration steps (integrated gradients only).
+    """
+
+    tokens: list[str]
+    position: int
+    method: str
+    attributions: np.ndarray
+    attention: np.ndarray
+    logprob: float
+    baseline_logprob: float
+    steps: int | None = None
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe, versioned payload: ``{"version": 1, "kind": "saliency", ...}``."""
+        return {"version": VERSION, "kind": "saliency", "meta": dict(self.meta), "tokens": list(self.tokens),
+                "position": self.position, "method": self.method, "steps": self.steps,
+                "attributions": [float(a) for a in self.attributions],
+                "attention": [float(a) for a in self.attention],
+                "logprob": self.logprob, "baseline_logprob": self.baseline_logprob}
+
+    def _repr_html_(self) -> str:
+        return saliency_html(self)
+
+
+# === Explain ===
+
+def explain(lm, text: str, top_k: int = 5, top_sources: int = 5) -> Explanation:
+    """The :class:`Explanation` of ``text`` under ``lm`` (see :meth:`LanguageModel.explain`)."""
+    from ..text.sources import TextSource
+    from .language_model import _token_chars
+    from .windows import iter_windows
+
+    if not isinstance(text, str) or not text:
+        raise invalid("text", "a non-empty str", text if isinstance(text, str) else type(text).__name__)
+    vocab = lm.config.vocab_size
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= vocab:
+        raise invalid("top_k", f"an integer from 1 to the vocabulary size ({vocab})", top_k)
+    if isinstance(top_sources, bool) or not isinstance(top_sources, int) or top_sources < 1:
+        raise invalid("top_sources", "a positive integer", top_sources)
+    windows = list(iter_windows(TextSource.from_any(text), lm.tokenizer, lm.config.seq_len))
+    if not windows:
+        raise invalid("text", "a text of at least 2 tokens", text if len(text) <= 60 else text[:57] + "...")
+    kernel, bias = (np.asarray(w, np.float64) for w in lm.model.get_layer("logits").get_weights())
+    units = lm.config.rnn_units
+    split = (kernel[:units], kernel[units:], bias)  # W_h (units, V), W_a (units, V), b (V,)
+    decode = _piece_decoder(lm.tokenizer)
+    ids = np.concatenate([windows[0][:1]] + [w[1:] for w in windows])
+    tokens = [decode(int(i)) for i in ids]
+    rows: list[dict[str, Any]] = []
+    start = 0
+    batch = lm.config.batch_size
+    for first in range(0, len(windows), batch):
+        group = windows[first: first + batch]
+        full = [w for w in group if len(w) == len(group[0])]  # only the text's last window may be shorter
+        for part in (full, group[len(full):]):
+            if not part:
+                continue
+            logits, hidden, context, weights = _forward(lm, np.stack(part)[:, :-1])
+            for b, window in enumerate(part):
+                rows.extend(_window_rows(window, start, logits[b], hidden[b], context[b], weights[b], split,
+                                         tokens, top_k, top_sources, decode))
+                start += len(window) - 1
+    chars = len(text) - _token_chars(lm.tokenizer, int(ids[0]), text[:256])
+    meta = {"model": lm.name, "fingerprint": lm.fingerprint}
+    return Explanation(tokens, rows, _summary(rows, chars), top_k, meta)
+
+
+def _piece_decoder(tokenizer):
+    cache: dict[int, str] = {}
+
+    def decode(i: int) -> str:
+        if i not in cache:
+            cache[i] = tokenizer.decode([i])
+        return cache[i]
+
+    return decode
+
+
+#: model -> its traced functions (forward pass with the inner tensors; saliency), made on first use
+_FUNCTIONS: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+
+
+def _function(lm, name: str):
+    """A tf.function of ``lm`` traced once per model: ``"forward"`` or ``"gradients"``."""
+    functions = _FUNCTIONS.setdefault(lm.model, {})
+    if name not in functions:
+        functions[name] = (_make_forward if name == "forward" else _make_gradients)(lm)
+    return functions[name]
+
+
+def _make_forward(lm):
+    from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
+    def forward(x):
+        logits = lm.model(x, training=False)  # (B, T, V)
+        h = _hidden_from_embeddings(lm, lm.model.get_layer("embedding")(x))  # (B, T, units)
+        context, weights = lm.model.get_layer("attention")(h, return_attention_scores=True)  # (B, T, units), (B, T, T)
+        return logits, h, context, weights
+
+    return forward
+
+
+def _forward(lm, ids: np.ndarray):
+    """The model's logits, and its GRU states ``h``, attention context ``a`` and weights, for ids ``(B, T)``."""
+    return tuple(np.asarray(t, np.float64) for t in _function(lm, "forward")(ids.astype(np.int32)))
+
+
+def _window_rows(window, start, logits, hidden, context, weights, split, tokens, top_k, top_sources, decode):
+    """One row per target of a window: ``logits[j]`` (at input ``start + j``) predicts ``window[j + 1]``."""
+    w_h, w_a, bias = split
+    targets = window[1:].astype(np.int64)
+    n = len(targets)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (T, V) log-softmax
+    probs = np.exp(logp)
+    entropy = -(probs * logp).sum(axis=1) / LN2
+    gru = hidden @ w_h  # (T, V)
+    attention = context @ w_a  # (T, V)
+    values = hidden @ w_a  # (T, V): (h_s W_a), what each position s adds per unit of weight
+    order = np.argsort(-logp, axis=1, kind="stable")
+    rows = []
+    for j in range(n):
+        c = int(targets[j])
+        runner_up = int(order[j, 0] if order[j, 0] != c else order[j, 1])
+        contributions = weights[j, : j + 1] * values[: j + 1, c]  # (j + 1,): sums to attention[j, c]
+        top = np.argsort(-np.abs(contributions), kind="stable")[:top_sources]
+        rows.append({
+            "index": start + j + 1,
+            "token": tokens[start + j + 1],
+            "id": c,
+            "prob": float(probs[j, c]),
+            "logprob": float(logp[j, c]),
+            "surprisal_bits": float(-logp[j, c] / LN2),
+            "entropy_bits": float(entropy[j]),
+            "alternatives": [(decode(int(k)), float(probs[j, k])) for k in order[j, :top_k]],
+            "logit": float(logits[j, c]),
+            "gru_logit": float(gru[j, c]),
+            "attention_logit": float(attention[j, c]),
+            "bias": float(bias[c]),
+            "runner_up": decode(runner_up),
+            "margin": float(logits[j, c] - logits[j, runner_up]),
+            "gru_margin": float(gru[j, c] - gru[j, runner_up]),
+            "attention_margin": float(attention[j, c] - attention[j, runner_up]),
+            "bias_margin": float(bias[c] - bias[runner_up]),
+            "attention_sources": [{"index": start + int(s), "token": tokens[start + int(s)],
+                                   "weight": float(weights[j, s]), "contribution": float(contributions[s])}
+                                  for s in top],
+        })
+    return rows
+
+
+def _summary(rows: list[dict[str, Any]], chars: int) -> dict[str, Any]:
+    total_nats = -sum(r["logprob"] for r in rows)
+    worst = sorted(rows, key=lambda r: -r["surprisal_bits"])[:5]
+    return {
+        "tokens": len(rows),
+        "chars": chars,
+        "total_bits": total_nats / LN2,
+        "bits_per_token": total_nats / len(rows) / LN2,
+        "bits_per_char": total_nats / max(chars, 1) / LN2,
+        "most_surprising": [{"index": r["index"], "token": r["token"], "surprisal_bits": r["surprisal_bits"]}
+                            for r in worst],
+    }
+
+
+# === Saliency ===
+
+def saliency(lm, text: str, position: int = -1, method: str = "integrated_gradients", steps: int = 64) -> Saliency:
+    """The :class:`Saliency` of the token at ``position`` of ``text`` (see :meth:`LanguageModel.saliency`)."""
+    from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
+    import tensorflow as tf
+
+    if method not in METHODS:
+        raise invalid("method", "one of {'integrated_gradients', 'gradient_x_input'}", method)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise invalid("steps", "a positive integer", steps)
+    ids = lm.encode_prompt(text, allow_empty=False)
+    n = len(ids)
+    if isinstance(position, bool) or not isinstance(position, int) or not (1 <= position < n or -n < position <= -1):
+        raise invalid("position", f"an integer from 1 to {n - 1} (or -1 to {1 - n}), a token with one before it",
+                      position)
+    position = position % n
+    target = int(ids[position])
+    embeddings = lm.model.get_layer("embedding")(tf.constant(ids[None, :position]))  # (1, P, E)
+    if method == "gradient_x_input":
+        alphas = tf.ones([1, 1, 1])
+    else:
+        alphas = tf.reshape((tf.range(steps, dtype=tf.float32) + 0.5) / steps, [steps, 1, 1])  # midpoints
+    grads, ends, weights = _function(lm, "gradients")(embeddings, alphas, tf.constant(target, tf.int32))
+    attributions = np.sum(np.asarray(grads, np.float64) * np.asarray(embeddings[0], np.float64), axis=-1)
+    tokens = [lm.tokenizer.decode([int(i)]) for i in ids]
+    return Saliency(tokens, position, method, attributions, np.asarray(weights, np.float64),
+                    float(ends[0]), float(ends[1]), steps if method == "integrated_gradients" else None,
+                    {"model": lm.name, "fingerprint": lm.fingerprint})
+
+
+def _make_gradients(lm):
+    """``(embeddings (1, P, E), alphas (S, 1, 1), target)`` -> mean gradient ``(P, E)`` of the target's
+    log-probability at the last step over the points ``alpha * embeddings``; its log-probability at the
+    input and at zero embeddings ``(2,)``; the attention weights of the last step ``(P,)``."""
+    from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
+    import tensorflow as tf
+
+    def logprob(x, target):  # (B, P, E) -> (B,)
+        return tf.nn.log_softmax(_logits_from_embeddings(lm, x)[:, -1, :])[:, target]
+
+    width = lm.config.embedding_dim
+
+    @tf.function(input_signature=[tf.TensorSpec([1, None, width], tf.float32), tf.TensorSpec([None, 1, 1], tf.float32),
+                                  tf.TensorSpec([], tf.int32)])
+    def gradients(embeddings, alphas, target):
+        scaled = alphas * embeddings  # (S, P, E): from the zero baseline to the input
+        with tf.GradientTape() as tape:
+            tape.watch(scaled)
+            out = logprob(scaled, target)
+        grads = tf.reduce_mean(tape.gradient(out, scaled), axis=0)  # (P, E)
+        ends = logprob(tf.concat([embeddings, tf.zeros_like(embeddings)], axis=0), target)
+        _, weights = lm.model.get_layer("attention")(_hidden_from_embeddings(lm, embeddings),
+                                                     return_attention_scores=True)
+        return grads, ends, weights[0, -1]
+
+    return gradients
+
+
+def _hidden_from_embeddings(lm, x):
+    for i in range(lm.config.num_layers):
+        x = lm.model.get_layer(f"gru_{i}")(x, training=False)[0]
+    return x
+
+
+def _logits_from_embeddings(lm, x):
+    import tensorflow as tf
+
+    h = _hidden_from_embeddings(lm, x)
+    context = lm.model.get_layer("attention")(h)
+    return lm.model.get_layer("logits")(tf.concat([h, context], axis=-1))
+
+
+# === Static HTML (every piece of model or user text goes through html.escape) ===
+
+_STYLE = (
+    "<style>.jl-explain{font-family:monospace;white-space:pre-wrap;line-height:1.9}"
+    ".jl-explain .jl-tok{position:relative;border-radius:2px;outline-offset:1px}"
+    ".jl-explain .jl-tok:focus{outline:2px solid #1a73e8}"
+    ".jl-explain .jl-tip{display:none;position:absolute;left:0;top:1.6em;z-index:10;background:#fff;color:#000;"
+    "border:1px solid #888;padding:2px 6px;white-space:pre;font-size:85%}"
+    ".jl-explain .jl-tok:hover .jl-tip,.jl-explain .jl-tok:focus .jl-tip{display:block}</style>"
+)
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _tooltip(row: dict[str, Any]) -> str:
+    alternatives = ", ".join(f"{t!r} {p:.3f}" for t, p in row["alternatives"])
+    return (f"{row['token']!r}: p={row['prob']:.3f}, {row['surprisal_bits']:.2f} bits "
+            f"(entropy {row['entropy_bits']:.2f} bits)\nalternatives: {alternatives}\n"
+            f"logit {row['logit']:.2f} = GRU {row['gru_logit']:+.2f} + attention {row['attention_logit']:+.2f} "
+            f"+ bias {row['bias']:+.2f}\nmargin over {row['runner_up']!r} {row['margin']:+.2f} = GRU "
+            f"{row['gru_margin']:+.2f} + attention {row['attention_margin']:+.2f} + bias {row['bias_margin']:+.2f}")
+
+
+def explanation_html(e: Explanation) -> str:
+    """The text shaded by surprisal; each token is focusable and shows its alternatives on hover or focus."""
+    s = e.summary
+    worst = ", ".join(f"{w['token']!r} ({w['surprisal_bits']:.1f} bits)" for w in s["most_surprising"])
+    head = (f"<div>{s['tokens']} tokens predicted: {s['bits_per_char']:.3f} bits per character, "
+            f"{s['total_bits']:.1f} bits in total. Most surprising: {_esc(worst)}</div>")
+    spans = [f"<span class='jl-tok'>{_esc(e.tokens[0])}</span>"] if e.tokens else []
+    for row in e.rows:
+        alpha = min(row["surprisal_bits"] / 8.0, 1.0) * 0.6  # 8 bits or more: the darkest shade
+        tip = _tooltip(row)
+        spans.append(f"<span class='jl-tok' tabindex='0' title='{_esc(tip)}' aria-label='{_esc(tip)}' "
+                     f"style='background:rgba(230,80,40,{alpha:.3f})'>{_esc(row['token'])}"
+                     f"<span class='jl-tip' aria-hidden='true'>{_esc(tip)}</span></span>")
+    return f"{_STYLE}<div class='jl-explain'>{head}<div>{''.join(spans)}</div></div>"
+
+
+def saliency_html(s: Saliency) -> str:
+    """The input tokens shaded by attribution (red up, blue down) above the same tokens shaded by attention."""
+    scale = float(np.abs(s.attributions).max()) or 1.0
+
+    def line(values, rgb_of, strength_of):
+        return "".join(f"<span class='jl-tok' tabindex='0' title='{v:+.4f}' "
+                       f"style='background:rgba({rgb_of(v)},{min(strength_of(v), 1.0) * 0.6:.3f})'>{_esc(token)}</span>"
+                       for token, v in zip(s.tokens[: s.position], values))
+
+    saliency_line = line(s.attributions, lambda v: "230,80,40" if v >= 0 else "40,110,230", lambda v: abs(v) / scale)
+    attention_line = line(s.attention, lambda v: "40,160,80", lambda v: v)
+    target = _esc(repr(s.tokens[s.position]))
+    return (f"{_STYLE}<div class='jl-explain'><div>{_esc(s.method)} for {target} (position {s.position}): "
+            f"log p {s.logprob:.3f}, at the baseline {s.baseline_logprob:.3f}</div>"
+            f"<div>saliency: {saliency_line}</div><div>attention: {attention_line}</div></div>")

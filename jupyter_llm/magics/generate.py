@@ -202,7 +202,8 @@ class GenerateMagics(Magics):
             for piece in pieces:
                 texts = [t + p for t, p in zip(texts, piece if n > 1 else [piece])]
                 if in_place:
-                    live.update()
+                    if args.echo or any(shown_alone(t) for t in texts):  # (a waiting note stays until text shows)
+                        live.update()
                 elif typed:  # what is new of the text as shown (no leading blank line, see shown_alone)
                     visible = texts[0] if args.echo else shown_alone(texts[0])
                     _write(visible[written:])

@@ -168,3 +168,19 @@ def test_importing_explain_imports_no_tensorflow():
     code = ("import sys, jupyter_llm as jl, jupyter_llm.model.explain; jl.Explanation; "
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_traced_functions_do_not_keep_a_model_alive():
+    import gc
+    import weakref
+
+    from jupyter_llm.model import explain as module
+
+    lm = jl.build_model("hello world, hello there", size="tiny")
+    lm.explain("hello world")
+    lm.saliency("hello world", steps=2)
+    assert lm in module._FUNCTIONS
+    gone = weakref.ref(lm)
+    del lm
+    gc.collect()
+    assert gone() is None

@@ -177,27 +177,32 @@ def _piece_decoder(tokenizer):
     return decode
 
 
-#: model -> its traced functions (forward pass with the inner tensors; saliency), made on first use
-_FUNCTIONS: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+#: LanguageModel -> (its Keras model, its traced functions by name), made on first use. The functions
+#: hold the Keras model, never the LanguageModel, so an entry goes when its LanguageModel does.
+_FUNCTIONS: "weakref.WeakKeyDictionary[Any, tuple[Any, dict[str, Any]]]" = weakref.WeakKeyDictionary()
 
 
 def _function(lm, name: str):
-    """A tf.function of ``lm`` traced once per model: ``"forward"`` or ``"gradients"``."""
-    functions = _FUNCTIONS.setdefault(lm.model, {})
+    """A tf.function of ``lm``'s model traced once per model: ``"forward"`` or ``"gradients"``."""
+    model, functions = _FUNCTIONS.get(lm, (None, {}))
+    if model is not lm.model:
+        model, functions = lm.model, {}
+        _FUNCTIONS[lm] = (model, functions)
     if name not in functions:
-        functions[name] = (_make_forward if name == "forward" else _make_gradients)(lm)
+        make = _make_forward if name == "forward" else _make_gradients
+        functions[name] = make(model, lm.config.num_layers, lm.config.embedding_dim)
     return functions[name]
 
 
-def _make_forward(lm):
+def _make_forward(model, num_layers: int, width: int):
     from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
     import tensorflow as tf
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)])
     def forward(x):
-        logits = lm.model(x, training=False)  # (B, T, V)
-        h = _hidden_from_embeddings(lm, lm.model.get_layer("embedding")(x))  # (B, T, units)
-        context, weights = lm.model.get_layer("attention")(h, return_attention_scores=True)  # (B, T, units), (B, T, T)
+        logits = model(x, training=False)  # (B, T, V)
+        h = _hidden_from_embeddings(model, num_layers, model.get_layer("embedding")(x))  # (B, T, units)
+        context, weights = model.get_layer("attention")(h, return_attention_scores=True)  # (B, T, units), (B, T, T)
         return logits, h, context, weights
 
     return forward
@@ -297,7 +302,7 @@ def saliency(lm, text: str, position: int = -1, method: str = "integrated_gradie
                     {"model": lm.name, "fingerprint": lm.fingerprint})
 
 
-def _make_gradients(lm):
+def _make_gradients(model, num_layers: int, width: int):
     """``(embeddings (1, P, E), alphas (S, 1, 1), target)`` -> mean gradient ``(P, E)`` of the target's
     log-probability at the last step over the points ``alpha * embeddings``; its log-probability at the
     input and at zero embeddings ``(2,)``; the attention weights of the last step ``(P,)``."""
@@ -305,9 +310,7 @@ def _make_gradients(lm):
     import tensorflow as tf
 
     def logprob(x, target):  # (B, P, E) -> (B,)
-        return tf.nn.log_softmax(_logits_from_embeddings(lm, x)[:, -1, :])[:, target]
-
-    width = lm.config.embedding_dim
+        return tf.nn.log_softmax(_logits_from_embeddings(model, num_layers, x)[:, -1, :])[:, target]
 
     @tf.function(input_signature=[tf.TensorSpec([1, None, width], tf.float32), tf.TensorSpec([None, 1, 1], tf.float32),
                                   tf.TensorSpec([], tf.int32)])
@@ -318,25 +321,26 @@ def _make_gradients(lm):
             out = logprob(scaled, target)
         grads = tf.reduce_mean(tape.gradient(out, scaled), axis=0)  # (P, E)
         ends = logprob(tf.concat([embeddings, tf.zeros_like(embeddings)], axis=0), target)
-        _, weights = lm.model.get_layer("attention")(_hidden_from_embeddings(lm, embeddings),
-                                                     return_attention_scores=True)
+        _, weights = model.get_layer("attention")(_hidden_from_embeddings(model, num_layers, embeddings),
+                                                  return_attention_scores=True)
         return grads, ends, weights[0, -1]
 
     return gradients
 
 
-def _hidden_from_embeddings(lm, x):
-    for i in range(lm.config.num_layers):
-        x = lm.model.get_layer(f"gru_{i}")(x, training=False)[0]
+def _hidden_from_embeddings(model, num_layers: int, x):
+    """The last GRU's states ``(B, T, units)`` from embeddings ``(B, T, E)`` (dropout is off at inference)."""
+    for i in range(num_layers):
+        x = model.get_layer(f"gru_{i}")(x, training=False)[0]
     return x
 
 
-def _logits_from_embeddings(lm, x):
+def _logits_from_embeddings(model, num_layers: int, x):
     import tensorflow as tf
 
-    h = _hidden_from_embeddings(lm, x)
-    context = lm.model.get_layer("attention")(h)
-    return lm.model.get_layer("logits")(tf.concat([h, context], axis=-1))
+    h = _hidden_from_embeddings(model, num_layers, x)
+    context = model.get_layer("attention")(h)
+    return model.get_layer("logits")(tf.concat([h, context], axis=-1))
 
 
 # === Static HTML (every piece of model or user text goes through html.escape) ===

@@ -99,3 +99,10 @@ def test_lab_serves_the_notebook_with_the_extension_and_prints_its_url(tmp_path)
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "-1", "eighty"])
+def test_a_port_outside_1_to_65535_is_one_usage_line(tmp_path, port):
+    result = subprocess.run([*CLI, "lab", "--port", port], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"expected a port number from 1 to 65535, received '{port}'" in result.stderr, result.stderr

@@ -92,6 +92,13 @@ def positive_int(value: str) -> int:
     return _int_at_least(value, 1, "a positive integer")
 
 
+def port_number(value: str) -> int:
+    number = _int_at_least(value, 1, "a port number from 1 to 65535")
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, received {value!r}")
+    return number
+
+
 def non_negative_int(value: str) -> int:
     return _int_at_least(value, 0, "an integer >= 0")
 

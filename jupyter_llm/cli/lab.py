@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..errors import JupyterLLMError
-from .common import EXIT_ERROR, EXIT_OK, PROG, UsageError, add_command, error, out
+from .common import EXIT_ERROR, EXIT_OK, PROG, UsageError, add_command, error, out, port_number
 
 EXAMPLES = [
     "jupyter-llm lab",
@@ -31,7 +31,7 @@ def register(commands) -> None:
                         "or the jupyter_llm checkout)")
     p.add_argument("--headless", action="store_true",
                    help="no browser, no server: run the notebook top to bottom in a kernel and print its outputs")
-    p.add_argument("--port", type=int, default=None, metavar="N", help="the server's port (default: JupyterLab's)")
+    p.add_argument("--port", type=port_number, default=None, metavar="N", help="the server's port (default: JupyterLab's)")
     p.add_argument("--no-browser", action="store_true", help="print the URL but do not open a browser")
     p.add_argument("--ip", default=None, metavar="ADDRESS", help="the address to listen on (default: localhost)")
 

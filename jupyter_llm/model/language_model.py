@@ -146,12 +146,14 @@ class LanguageModel:
         return self._decoder
 
     def prepare(self) -> "LanguageModel":
-        """Compile what generation runs (the prompt pass and the decoding loop) now.
+        """Prepare what generation runs (the prompt pass and the decoding loop) now.
 
-        The first ``generate`` or ``stream`` then answers at once instead of
-        tracing and compiling first. Safe to call from any thread, and more than
-        once: a second call, or a generation started meanwhile, waits for the
-        first instead of compiling again. Returns the model.
+        Traces them (a fraction of a second), so the first ``generate`` or
+        ``stream`` answers at once, then compiles them with XLA on a background
+        thread; generations that start before that is done run uncompiled (the
+        same text, slower). Safe to call from any thread, and more than once: a
+        second call, or a generation started meanwhile, waits for the first
+        instead of tracing again. Returns the model.
         """
         self.decoder.prepare()
         return self

@@ -87,7 +87,12 @@ def run_jupyter_llm(spec: Spec, log: Callable[[str], None]) -> dict[str, Any]:
         result["load_s"] = time.perf_counter() - started
     time.sleep(LOAD_PAUSE_S)
 
+    calls = []
+
     def fn(n: int, max_tokens: int, seed: int) -> Iterator[int]:
+        if calls:  # after the first call (as a user meets it), the steady state: compiled with XLA
+            lm.prepare(wait=True)  # (the untimed warm-up call of each batch size waits, if anything does)
+        calls.append(n)
         for piece in lm.stream(prompt, max_tokens=max_tokens, n=n, seed=seed):
             yield len(piece) if n == 1 else sum(len(p) for p in piece)  # char tokenizer: 1 char = 1 token
 

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.quick:
         args.long, args.repeats = 2000, 2
     lm = _model(args.size)
-    lm.prepare()
+    lm.prepare(wait=True)  # compiled with XLA before anything is timed
     load = [os.getloadavg()[0]]
     rows = []
     for name, options in SETTINGS.items():

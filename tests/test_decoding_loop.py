@@ -274,3 +274,15 @@ def test_prepare_returns_with_plain_graphs_and_compiles_with_xla_behind_the_firs
     assert fresh.use_xla(loop) and fresh.use_xla(("prime",))
     assert tiny_lm.generate("Hark", max_tokens=40, seed=3) == plain
     assert loop in fresh._xla_ready
+
+
+def test_prepare_wait_returns_once_xla_has_compiled_and_a_second_call_waits_too(tiny_lm, monkeypatch):
+    from jupyter_llm.generation.decoder import Decoder
+    from jupyter_llm.generation.graph_sampling import Filters
+
+    fresh = Decoder(tiny_lm.model, tiny_lm.config)
+    monkeypatch.setattr(tiny_lm, "_decoder", fresh)
+    tiny_lm.prepare()  # the plain graphs; XLA behind
+    tiny_lm.prepare(wait=True)  # waits for that compilation, without starting another
+    loop = ("loop", Filters.of(SamplingOptions(), tiny_lm.config.vocab_size), False)
+    assert not fresh._compiling and loop in fresh._xla_ready and ("prime",) in fresh._xla_ready

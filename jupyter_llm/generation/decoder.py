@@ -104,6 +104,7 @@ class Decoder:
         self.jit_compile = os.environ.get(XLA_ENV, "1") != "0"
         self._xla_ready: set[tuple] = set()  # what has run compiled by XLA (so is compiled)
         self._compiling = False  # prepare() is compiling with XLA in the background
+        self._compiler: threading.Thread | None = None  # ... on this thread
 
     # === Graph functions ===
 
@@ -296,22 +297,21 @@ class Decoder:
 
         Traces the prompt reader and the default options' loop as plain graphs
         (a fraction of a second), so a generation can start as soon as this
-        returns; then compiles them with XLA on a background thread (``wait``:
-        here), the generations that start meanwhile running the plain graphs.
+        returns; then compiles them with XLA on a background thread, the
+        generations that start meanwhile running the plain graphs. ``wait``:
+        return once that is done too (a benchmark's steady state).
         """
         with self._prepare_lock:
-            if self._prepared:
-                return
-            self._compiling = self.jit_compile
-            self._run_once(jit=False)
-            self._prepared = True
-        if self._compiling:
-            if wait:
-                self._compile()
-            else:
-                thread = threading.Thread(target=self._compile, name="jupyter_llm-compile", daemon=True)
-                _COMPILING.add(thread)
-                thread.start()
+            if not self._prepared:
+                self._compiling = self.jit_compile
+                self._run_once(jit=False)
+                self._prepared = True
+                if self._compiling:
+                    self._compiler = threading.Thread(target=self._compile, name="jupyter_llm-compile", daemon=True)
+                    _COMPILING.add(self._compiler)
+                    self._compiler.start()
+        if wait and self._compiler is not None:
+            self._compiler.join()
 
     def _compile(self) -> None:
         try:

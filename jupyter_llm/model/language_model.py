@@ -145,7 +145,7 @@ class LanguageModel:
                     self._decoder = Decoder(self.model, self.config)
         return self._decoder
 
-    def prepare(self) -> "LanguageModel":
+    def prepare(self, wait: bool = False) -> "LanguageModel":
         """Prepare what generation runs (the prompt pass and the decoding loop) now.
 
         Traces them (a fraction of a second), so the first ``generate`` or
@@ -153,9 +153,10 @@ class LanguageModel:
         thread; generations that start before that is done run uncompiled (the
         same text, slower). Safe to call from any thread, and more than once: a
         second call, or a generation started meanwhile, waits for the first
-        instead of tracing again. Returns the model.
+        instead of tracing again. ``wait=True`` returns once XLA has compiled
+        them too. Returns the model.
         """
-        self.decoder.prepare()
+        self.decoder.prepare(wait=wait)
         return self
 
     def prepare_in_background(self) -> threading.Thread:

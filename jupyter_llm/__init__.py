@@ -92,7 +92,7 @@ __all__ = [
 
 
 #: Subpackages reachable as attributes (``jl.nlu``) without being imported up front.
-_SUBMODULES = {"nlu", "assistant", "widgets", "magics", "datasets"}
+_SUBMODULES = {"nlu", "assistant", "widgets", "magics", "datasets", "sources"}
 
 
 def load(path_or_name: Any, prefer: str = "bundled", prepare: bool | None = None) -> "LanguageModel":

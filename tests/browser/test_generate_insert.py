@@ -52,8 +52,10 @@ def test_insert_below_puts_a_markdown_cell_below_the_panel_at_once(page, lab, sc
     assert "Queued" not in gen.locator(".jl-status").inner_text()
     # Shown as Markdown (rendered), not highlighted as Python: the text as the model wrote it, line by line.
     new_cell = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").nth(2)
-    new_cell.locator(".jp-RenderedMarkdown").wait_for()
-    shown = new_cell.locator(".jp-RenderedMarkdown").inner_text()
+    # (the rendered node exists before its content: wait for the text itself)
+    rendered = new_cell.locator(".jp-RenderedMarkdown", has_text=text.splitlines()[0].strip())
+    rendered.wait_for()
+    shown = rendered.inner_text()
     assert [line.strip() for line in shown.splitlines() if line.strip()] == \
         [line.strip() for line in text.splitlines() if line.strip()]
     screenshot(page, "generate_insert", page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"))

@@ -76,6 +76,11 @@ def test_bad_choices_are_one_sentence(notes, tmp_path):
         jl.sources.notebooks(str(notes))
     with pytest.raises(jl.DataError, match="is not a folder"):
         jl.sources.folder(tmp_path / "missing")
+    with pytest.raises(jl.InvalidArgumentError, match="Received: path=123"):
+        jl.sources.folder(123)
+    for call in (jl.sources.folder, jl.sources.notebooks):
+        with pytest.raises(jl.InvalidArgumentError, match="Received: encoding='nope'"):
+            call(str(notes / "*.ipynb") if call is jl.sources.notebooks else notes, encoding="nope")
 
 
 def test_a_folder_of_markdown_and_text(tmp_path):

@@ -10,6 +10,7 @@ characters) and what was skipped, and why. Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
+import codecs
 import glob as _glob
 import json
 import os
@@ -74,6 +75,7 @@ def notebooks(pattern: str | os.PathLike, cells: str = "markdown", encoding: str
     """
     if cells not in CELLS:
         raise invalid("cells", f"one of {list(CELLS)}", cells)
+    _check_encoding(encoding)
     paths = _matching(pattern, "notebook")
     wanted = {"markdown"} if cells == "markdown" else {"code"} if cells == "code" else {"markdown", "code"}
     report = ReadReport(what=f"{'Markdown and code' if cells == 'both' else cells.capitalize()} cells; no outputs")
@@ -107,6 +109,9 @@ def folder(path: str | os.PathLike, suffixes: tuple[str, ...] = TEXT_SUFFIXES,
     encoding) is skipped and listed in the report, as are checkpoint copies,
     version control and cache folders.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise invalid("path", "a folder of text files", path)
+    _check_encoding(encoding)
     root = Path(os.path.expanduser(os.fspath(path)))
     if not root.is_dir():
         raise DataError(f"'{path}' is not a folder. Expected a folder of text files "
@@ -137,6 +142,13 @@ def folder(path: str | os.PathLike, suffixes: tuple[str, ...] = TEXT_SUFFIXES,
         report.files += 1
         report.chars += len(text)
     return _collected(parts, report, path, "text files")
+
+
+def _check_encoding(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise invalid("encoding", "a codec name known to Python, such as 'utf-8'", encoding) from None
 
 
 class _NotANotebook(Exception):

@@ -114,8 +114,16 @@ def _attention_renderer() -> Any:
     return attention
 
 
+def _explain_renderer() -> Any:
+    """The renderer of :class:`Explanation` and :class:`Saliency` (core types that never import display)."""
+    from .display import explain
+
+    return explain
+
+
 # The seams through which lower rooms reach up without importing (#11, jupyter_llm/_hooks.py).
 _hooks.attention_renderer = _attention_renderer
+_hooks.explain_renderer = _explain_renderer
 
 
 def __getattr__(name: str) -> Any:

@@ -13,3 +13,8 @@ from typing import Any, Callable
 #: Returns the renderer of an :class:`~jupyter_llm.model.attention.AttentionMap`: an object with
 #: ``to_html(amap)``, ``to_text(amap, k)`` and ``mime_bundle(amap)`` (``jupyter_llm.display.attention``).
 attention_renderer: Callable[[], Any] | None = None
+
+#: Returns the renderer of an :class:`~jupyter_llm.model.explain.Explanation` or
+#: :class:`~jupyter_llm.model.explain.Saliency`: an object with ``mime_bundle(obj)``,
+#: ``to_html(obj)`` and ``to_text(obj)`` (``jupyter_llm.display.explain``).
+explain_renderer: Callable[[], Any] | None = None

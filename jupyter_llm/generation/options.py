@@ -51,6 +51,17 @@ GENERATION: dict[str, Option] = {o.name: o for o in [
 ]}
 
 
+#: What a surface shows of a generation besides its text (#15). Not sampling options (``SamplingOptions``
+#: and ``stream`` never see them): ``generate(explain=True)``, ``%%generate --explain --check-copies`` and
+#: the GeneratePanel's Explain view validate with these.
+VIEWS: dict[str, Option] = {o.name: o for o in [
+    Option("explain", bool, False, "also explain each token of the continuation: its probability, surprisal, "
+           "alternatives, and how much of its logit came from attention"),
+    Option("check_copies", bool, False, "mark the spans of the continuation found verbatim in the model's "
+           "training text (a model trained with an index of it)"),
+]}
+
+
 @dataclass
 class SamplingOptions:
     """Decoding options shared by ``generate``, ``stream`` and every surface.

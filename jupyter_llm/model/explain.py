@@ -15,20 +15,26 @@ kernel split at ``rnn_units``) every logit is exactly::
 tokens (gradient x input or integrated gradients over the embeddings) and
 returns them beside the attention weights of the same position.
 
-Imports neither TensorFlow nor Keras at module level; the core never imports a
-surface, so the static HTML is made here with ``html.escape`` on every piece of text.
+:func:`explain_trace` explains a generation from its
+:class:`~jupyter_llm.generation.generator.Trace`: one pass of the model over the
+prompt's and the generated ids, so each row's probabilities are the model's
+for that generated token given everything before it (``generate(explain=True)``).
+
+Imports neither TensorFlow nor Keras at module level. The core never imports a
+surface: the mime bundle, the static HTML and the text are made by
+:mod:`jupyter_llm.display.explain`, reached through :mod:`jupyter_llm._hooks`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 import weakref
 from typing import Any
 
 import numpy as np
 
+from .. import _hooks
 from ..errors import invalid
 
 VERSION = 1  # of the payload of Explanation.to_dict and Saliency.to_dict
@@ -55,6 +61,11 @@ class Explanation:
         summary: ``tokens`` (predicted), ``chars``, ``total_bits``,
             ``bits_per_token``, ``bits_per_char``, ``most_surprising``.
         meta: the model's name and fingerprint.
+        prompt_tokens: for a generation (:func:`explain_trace`), how many of ``tokens`` are the
+            prompt: only the continuation has rows and counts in ``summary``. None for a text.
+        copies: the spans of ``"".join(tokens)`` found verbatim in the model's training text
+            (``lm.copied``), as dicts of ``start``, ``end`` (character offsets, end excluded) and
+            ``source_offset`` (where the span starts in the training text); None when not checked.
     """
 
     tokens: list[str]
@@ -62,13 +73,16 @@ class Explanation:
     summary: dict[str, Any]
     top_k: int
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    prompt_tokens: int | None = None
+    copies: list[dict[str, int]] | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def __repr__(self) -> str:
         s = self.summary
-        return (f"Explanation({s['tokens']} tokens predicted, {s['bits_per_char']:.3f} bits per character, "
+        what = "tokens predicted" if self.prompt_tokens is None else "tokens of the continuation"
+        return (f"Explanation({s['tokens']} {what}, {s['bits_per_char']:.3f} bits per character, "
                 f"{s['total_bits']:.1f} bits in total)")
 
     def to_frame(self):
@@ -77,14 +91,48 @@ class Explanation:
 
         return pd.DataFrame(self.rows)
 
+    @property
+    def text(self) -> str:
+        """The text explained: its tokens' pieces joined (what ``copies`` offsets count in)."""
+        return "".join(self.tokens)
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe, versioned payload: ``{"version": 1, "kind": "explanation", ...}``."""
+        """A JSON-safe, versioned payload: ``{"version": 1, "kind": "explanation", ...}``.
+
+        Besides the attributes of the same names it holds ``prompt_tokens`` (an int, or null
+        for a text that is not a generation) and ``copies`` (a list, or null when not checked).
+        """
         rows = [{**row, "alternatives": [[t, p] for t, p in row["alternatives"]]} for row in self.rows]
+        copies = None if self.copies is None else [dict(c) for c in self.copies]
         return {"version": VERSION, "kind": "explanation", "top_k": self.top_k, "meta": dict(self.meta),
-                "tokens": list(self.tokens), "rows": rows, "summary": dict(self.summary)}
+                "tokens": list(self.tokens), "rows": rows, "summary": dict(self.summary),
+                "prompt_tokens": self.prompt_tokens, "copies": copies}
+
+    def mark_copies(self, spans: Any, offset: int = 0) -> "Explanation":
+        """Record copied spans (``lm.copied``'s, of a text starting ``offset`` characters into :attr:`text`).
+
+        Returns the explanation itself.
+        """
+        marked = [{"start": int(s.start) + offset, "end": int(s.end) + offset,
+                   "source_offset": int(s.source_offset)} for s in spans]
+        self.copies = sorted((self.copies or []) + marked, key=lambda c: (c["start"], c["end"]))
+        return self
+
+    # === Display: jupyter_llm.display.explain, reached through the hook ===
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        return _renderer().mime_bundle(self)
 
     def _repr_html_(self) -> str:
-        return explanation_html(self)
+        return _renderer().to_html(self)
+
+    def to_html(self) -> str:
+        """Static HTML: the text shaded by surprisal, alternatives on hover and on focus (no script)."""
+        return _renderer().to_html(self)
+
+    def to_text(self) -> str:
+        """A plain-text summary: bits per character and the most surprising tokens."""
+        return _renderer().to_text(self)
 
 
 @dataclasses.dataclass
@@ -119,8 +167,27 @@ class Saliency:
                 "attention": [float(a) for a in self.attention],
                 "logprob": self.logprob, "baseline_logprob": self.baseline_logprob}
 
+    # === Display: jupyter_llm.display.explain, reached through the hook ===
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        return _renderer().mime_bundle(self)
+
     def _repr_html_(self) -> str:
-        return saliency_html(self)
+        return _renderer().to_html(self)
+
+    def to_html(self) -> str:
+        """Static HTML: the input tokens shaded by attribution and by attention (no script)."""
+        return _renderer().to_html(self)
+
+    def to_text(self) -> str:
+        """A plain-text summary: the input tokens that moved the output most."""
+        return _renderer().to_text(self)
+
+
+def _renderer() -> Any:
+    if _hooks.explain_renderer is None:  # pragma: no cover (the package root registers it on import)
+        raise RuntimeError("No renderer for Explanation is registered: import jupyter_llm to register it.")
+    return _hooks.explain_renderer()
 
 
 # === Explain ===
@@ -164,6 +231,64 @@ def explain(lm, text: str, top_k: int = 5, top_sources: int = 5) -> Explanation:
     chars = len(text) - _token_chars(lm.tokenizer, int(ids[0]), text[:256])
     meta = {"model": lm.name, "fingerprint": lm.fingerprint}
     return Explanation(tokens, rows, _summary(rows, chars), top_k, meta)
+
+
+def explain_trace(lm, trace: Any, row: int = 0, top_k: int = 5, top_sources: int = 5) -> Explanation:
+    """The :class:`Explanation` of the continuation of sample ``row`` of a generation, from its trace.
+
+    The model reads the prompt's ids and the generated ids of the trace (never the
+    text encoded again) in one pass, as the decoder did while generating, so
+    each row holds the model's own distribution for that token given
+    everything before it: for greedy decoding the chosen token is every row's
+    first alternative. The probabilities are the model's (temperature 1, no top-k
+    or top-p, no repetition penalty), not those of the sampler's settings.
+    ``tokens`` are the prompt's and the continuation's; only the continuation has
+    rows (``prompt_tokens`` says where it starts) and counts in ``summary``.
+
+    Args:
+        trace: the :class:`~jupyter_llm.generation.generator.Trace` a ``generate`` or
+            ``stream`` call filled in.
+        row: which sample (``0 .. n - 1``).
+    """
+    vocab = lm.config.vocab_size
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= vocab:
+        raise invalid("top_k", f"an integer from 1 to the vocabulary size ({vocab})", top_k)
+    if getattr(trace, "prompt_ids", None) is None:
+        raise invalid("trace", "the trace of a generation (passed to generate or stream)", "a trace without a prompt")
+    samples = len(trace.token_ids)
+    if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < max(samples, 1):
+        raise invalid("row", f"a sample of the trace, from 0 to {max(samples - 1, 0)}", row)
+    prompt = np.asarray(trace.prompt_ids, np.int64)
+    generated = np.asarray(trace.token_ids[row] if samples else [], np.int64)
+    ids = np.concatenate([prompt, generated])
+    decode = _piece_decoder(lm.tokenizer)
+    tokens = [decode(int(i)) for i in ids]
+    p = len(prompt)
+    rows: list[dict[str, Any]] = []
+    if len(generated):
+        kernel, bias = (np.asarray(w, np.float64) for w in lm.model.get_layer("logits").get_weights())
+        units = lm.config.rnn_units
+        split = (kernel[:units], kernel[units:], bias)
+        logits, hidden, context, weights = _forward(lm, ids[None, :-1])  # (1, T - 1, ...): every step
+        # rows of the continuation only: the logits at input p - 1 + j predict generated[j]
+        first = p - 1
+        rows = _window_rows(ids[first:], first, logits[0, first:], hidden[0], context[0], weights[0, first:],
+                            split, tokens, top_k, top_sources, decode, history=first)
+    meta = {"model": lm.name, "fingerprint": lm.fingerprint}
+    chars = len("".join(tokens[p:]))
+    return Explanation(tokens, rows, _summary(rows, chars), top_k, meta, prompt_tokens=p)
+
+
+def generation_extras(lm, trace: Any, n: int, return_attention: bool, explain: bool) -> tuple:
+    """What ``generate`` returns after the text, as asked: the attention map (of the first sample),
+    then the explanation (a list of one per sample when ``n > 1``)."""
+    extras: tuple = ()
+    if return_attention:
+        extras += (lm.trace_attention(trace),)
+    if explain:
+        explanations = [explain_trace(lm, trace, row) for row in range(n)]
+        extras += (explanations if n > 1 else explanations[0],)
+    return extras
 
 
 def _piece_decoder(tokenizer):
@@ -213,8 +338,14 @@ def _forward(lm, ids: np.ndarray):
     return tuple(np.asarray(t, np.float64) for t in _function(lm, "forward")(ids.astype(np.int32)))
 
 
-def _window_rows(window, start, logits, hidden, context, weights, split, tokens, top_k, top_sources, decode):
-    """One row per target of a window: ``logits[j]`` (at input ``start + j``) predicts ``window[j + 1]``."""
+def _window_rows(window, start, logits, hidden, context, weights, split, tokens, top_k, top_sources, decode,
+                 history: int = 0):
+    """One row per target of a window: ``logits[j]`` (at input ``start + j``) predicts ``window[j + 1]``.
+
+    ``hidden`` and ``context`` ``(history + T, units)`` and the columns of ``weights`` ``(T, history + T)``
+    may start ``history`` positions before the window (a generation's prompt, read in the same pass);
+    the rows' ``index`` and the sources' ``index`` count from ``start - history``.
+    """
     w_h, w_a, bias = split
     targets = window[1:].astype(np.int64)
     n = len(targets)
@@ -222,15 +353,16 @@ def _window_rows(window, start, logits, hidden, context, weights, split, tokens,
     logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (T, V) log-softmax
     probs = np.exp(logp)
     entropy = -(probs * logp).sum(axis=1) / LN2
-    gru = hidden @ w_h  # (T, V)
-    attention = context @ w_a  # (T, V)
-    values = hidden @ w_a  # (T, V): (h_s W_a), what each position s adds per unit of weight
+    gru = hidden[history:] @ w_h  # (T, V)
+    attention = context[history:] @ w_a  # (T, V)
+    values = hidden @ w_a  # (history + T, V): (h_s W_a), what each position s adds per unit of weight
+    base = start - history  # the position of column 0
     order = np.argsort(-logp, axis=1, kind="stable")
     rows = []
     for j in range(n):
         c = int(targets[j])
         runner_up = int(order[j, 0] if order[j, 0] != c else order[j, 1])
-        contributions = weights[j, : j + 1] * values[: j + 1, c]  # (j + 1,): sums to attention[j, c]
+        contributions = weights[j, : history + j + 1] * values[: history + j + 1, c]  # sums to attention[j, c]
         top = np.argsort(-np.abs(contributions), kind="stable")[:top_sources]
         rows.append({
             "index": start + j + 1,
@@ -250,7 +382,7 @@ def _window_rows(window, start, logits, hidden, context, weights, split, tokens,
             "gru_margin": float(gru[j, c] - gru[j, runner_up]),
             "attention_margin": float(attention[j, c] - attention[j, runner_up]),
             "bias_margin": float(bias[c] - bias[runner_up]),
-            "attention_sources": [{"index": start + int(s), "token": tokens[start + int(s)],
+            "attention_sources": [{"index": base + int(s), "token": tokens[base + int(s)],
                                    "weight": float(weights[j, s]), "contribution": float(contributions[s])}
                                   for s in top],
         })
@@ -264,7 +396,7 @@ def _summary(rows: list[dict[str, Any]], chars: int) -> dict[str, Any]:
         "tokens": len(rows),
         "chars": chars,
         "total_bits": total_nats / LN2,
-        "bits_per_token": total_nats / len(rows) / LN2,
+        "bits_per_token": total_nats / max(len(rows), 1) / LN2,
         "bits_per_char": total_nats / max(chars, 1) / LN2,
         "most_surprising": [{"index": r["index"], "token": r["token"], "surprisal_bits": r["surprisal_bits"]}
                             for r in worst],
@@ -341,61 +473,3 @@ def _logits_from_embeddings(model, num_layers: int, x):
     h = _hidden_from_embeddings(model, num_layers, x)
     context = model.get_layer("attention")(h)
     return model.get_layer("logits")(tf.concat([h, context], axis=-1))
-
-
-# === Static HTML (every piece of model or user text goes through html.escape) ===
-
-_STYLE = (
-    "<style>.jl-explain{font-family:monospace;white-space:pre-wrap;line-height:1.9}"
-    ".jl-explain .jl-tok{position:relative;border-radius:2px;outline-offset:1px}"
-    ".jl-explain .jl-tok:focus{outline:2px solid #1a73e8}"
-    ".jl-explain .jl-tip{display:none;position:absolute;left:0;top:1.6em;z-index:10;background:#fff;color:#000;"
-    "border:1px solid #888;padding:2px 6px;white-space:pre;font-size:85%}"
-    ".jl-explain .jl-tok:hover .jl-tip,.jl-explain .jl-tok:focus .jl-tip{display:block}</style>"
-)
-
-
-def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _tooltip(row: dict[str, Any]) -> str:
-    alternatives = ", ".join(f"{t!r} {p:.3f}" for t, p in row["alternatives"])
-    return (f"{row['token']!r}: p={row['prob']:.3f}, {row['surprisal_bits']:.2f} bits "
-            f"(entropy {row['entropy_bits']:.2f} bits)\nalternatives: {alternatives}\n"
-            f"logit {row['logit']:.2f} = GRU {row['gru_logit']:+.2f} + attention {row['attention_logit']:+.2f} "
-            f"+ bias {row['bias']:+.2f}\nmargin over {row['runner_up']!r} {row['margin']:+.2f} = GRU "
-            f"{row['gru_margin']:+.2f} + attention {row['attention_margin']:+.2f} + bias {row['bias_margin']:+.2f}")
-
-
-def explanation_html(e: Explanation) -> str:
-    """The text shaded by surprisal; each token is focusable and shows its alternatives on hover or focus."""
-    s = e.summary
-    worst = ", ".join(f"{w['token']!r} ({w['surprisal_bits']:.1f} bits)" for w in s["most_surprising"])
-    head = (f"<div>{s['tokens']} tokens predicted: {s['bits_per_char']:.3f} bits per character, "
-            f"{s['total_bits']:.1f} bits in total. Most surprising: {_esc(worst)}</div>")
-    spans = [f"<span class='jl-tok'>{_esc(e.tokens[0])}</span>"] if e.tokens else []
-    for row in e.rows:
-        alpha = min(row["surprisal_bits"] / 8.0, 1.0) * 0.6  # 8 bits or more: the darkest shade
-        tip = _tooltip(row)
-        spans.append(f"<span class='jl-tok' tabindex='0' title='{_esc(tip)}' aria-label='{_esc(tip)}' "
-                     f"style='background:rgba(230,80,40,{alpha:.3f})'>{_esc(row['token'])}"
-                     f"<span class='jl-tip' aria-hidden='true'>{_esc(tip)}</span></span>")
-    return f"{_STYLE}<div class='jl-explain'>{head}<div>{''.join(spans)}</div></div>"
-
-
-def saliency_html(s: Saliency) -> str:
-    """The input tokens shaded by attribution (red up, blue down) above the same tokens shaded by attention."""
-    scale = float(np.abs(s.attributions).max()) or 1.0
-
-    def line(values, rgb_of, strength_of):
-        return "".join(f"<span class='jl-tok' tabindex='0' title='{v:+.4f}' "
-                       f"style='background:rgba({rgb_of(v)},{min(strength_of(v), 1.0) * 0.6:.3f})'>{_esc(token)}</span>"
-                       for token, v in zip(s.tokens[: s.position], values))
-
-    saliency_line = line(s.attributions, lambda v: "230,80,40" if v >= 0 else "40,110,230", lambda v: abs(v) / scale)
-    attention_line = line(s.attention, lambda v: "40,160,80", lambda v: v)
-    target = _esc(repr(s.tokens[s.position]))
-    return (f"{_STYLE}<div class='jl-explain'><div>{_esc(s.method)} for {target} (position {s.position}): "
-            f"log p {s.logprob:.3f}, at the baseline {s.baseline_logprob:.3f}</div>"
-            f"<div>saliency: {saliency_line}</div><div>attention: {attention_line}</div></div>")

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import store
 from ..config import ModelConfig
-from ..errors import CorruptModelError, DataError, PromptTooLongError, invalid
+from ..errors import CorruptModelError, DataError, NoCopyIndexError, PromptTooLongError, invalid
 from ..generation.sampling import SamplingOptions
 from ..text.sources import TextSource
 from ..text.tokenizers import Tokenizer
@@ -62,6 +62,8 @@ class LanguageModel:
         self._decoder = None
         self._nats = None
         self._logits = None
+        self._copy_index = None  # a CopyIndex, or the files it is read from on first use (see copy_index)
+        self._copy_folder: Any = None
 
     @classmethod
     def build(cls, config: ModelConfig, tokenizer: Tokenizer, metadata: dict[str, Any] | None = None) -> "LanguageModel":
@@ -187,7 +189,7 @@ class LanguageModel:
                  top_k: int | None = None, top_p: float | None = None, repetition_penalty: float = 1.0,
                  stop: str | list[str] | None = None, seed: int | None = None, n: int = 1, *,
                  greedy: bool = False, beam: int | None = None, return_attention: bool = False,
-                 trace: Any = None):
+                 explain: bool = False, trace: Any = None):
         """Continue ``prompt``; returns the new text (a list of ``n`` texts when ``n > 1``).
 
         Args:
@@ -204,11 +206,15 @@ class LanguageModel:
             beam: beam search with this many beams (returns the n best).
             return_attention: also return an :class:`AttentionMap` of prompt and
                 continuation (of the first sample); the result is then ``(text, map)``.
+            explain: also return the :class:`~jupyter_llm.Explanation` of the continuation (one per sample:
+                a list when ``n > 1``); the result is then ``(text, explanation)`` (after the map, if asked).
             trace: a :class:`~jupyter_llm.generation.generator.Trace` to fill in
                 with the ids (and, if it asks, the attention weights) of the generation.
         """
         from ..generation.generator import Trace
+        from ..generation.options import VIEWS
 
+        explain = VIEWS["explain"].check(explain)  # before generating, in the words of every surface
         trace = trace if trace is not None else Trace()
         trace.record_attention = trace.record_attention or return_attention
         stream = self.stream(prompt, max_tokens, temperature, top_k, top_p, repetition_penalty, stop, seed,
@@ -217,9 +223,10 @@ class LanguageModel:
         for pieces in stream:
             texts = [t + p for t, p in zip(texts, [pieces] if n == 1 else pieces)]
         result = texts if n > 1 else texts[0]
-        if return_attention:
-            return result, self.trace_attention(trace)
-        return result
+        from .explain import generation_extras  # (the attention map and the explanations, as asked)
+
+        extras = generation_extras(self, trace, n, return_attention, explain)
+        return (result, *extras) if extras else result
 
     def stream(self, prompt: str = "", max_tokens: int = 200, temperature: float = 1.0,
                top_k: int | None = None, top_p: float | None = None, repetition_penalty: float = 1.0,
@@ -391,6 +398,52 @@ class LanguageModel:
 
         return saliency(self, text, position=position, method=method, steps=steps)
 
+    # === Copied text (#15; the index is in copied.py) ===
+
+    @property
+    def copy_index(self):
+        """The :class:`~jupyter_llm.model.copied.CopyIndex` of the training text, or None.
+
+        Training records it (unless ``copy_index=False``); a loaded model reads
+        it from its folder on first use. Set it to index a text by hand
+        (``lm.copy_index = CopyIndex.build(text)``) or to None to save the model without one.
+        """
+        if isinstance(self._copy_index, dict):
+            from .copied import CopyIndex
+
+            self._copy_index = CopyIndex.from_files(self._copy_index, self._copy_folder)
+        return self._copy_index
+
+    @copy_index.setter
+    def copy_index(self, index) -> None:
+        from .copied import CopyIndex
+
+        if index is not None and not isinstance(index, CopyIndex):
+            raise invalid("copy_index", "a CopyIndex or None", type(index).__name__)
+        self._copy_index = index
+
+    def copied(self, text: str, min_chars: int = 55):
+        """The spans of ``text`` found verbatim in the training text, with their offsets there.
+
+        ``min_chars`` is the shortest span reported (at least 55); every copy of
+        ``min_chars`` rounded up to whole 11-character blocks plus 10 characters
+        (65 for the default) is found, and a span's ends are within 10 characters
+        of the copy's. Returns :class:`~jupyter_llm.model.copied.Copies`, a
+        sequence of :class:`~jupyter_llm.model.copied.CopiedSpan`
+        ``(start, end, text, source_offset)``.
+
+        Raises:
+            NoCopyIndexError: the model was trained with ``copy_index=False``, or before jupyter_llm kept an index.
+        """
+        index = self.copy_index
+        if index is None:
+            name = f"'{self.name}'" if self.name else "This model"
+            raise NoCopyIndexError(
+                f"{name} has no copied-text index (it was trained with copy_index=False, or by a jupyter_llm from "
+                "before there was one). Expected a model trained with copy_index=True, the default, or an index "
+                "given with lm.copy_index = CopyIndex.build(training_text).")
+        return index.find(text, min_chars)
+
     # === Persistence ===
 
     def save(self, path_or_name: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -411,6 +464,8 @@ class LanguageModel:
             "metadata.json": store.json_bytes(metadata),
             WEIGHTS: weights,
         }
+        if self.copy_index is not None:
+            files.update(self.copy_index.to_files())
         folder = store.write_bundle(target, files, overwrite=overwrite)
         self.metadata = metadata
         if store.is_bundled_name(path_or_name):
@@ -475,6 +530,11 @@ class LanguageModel:
         model = build_model(config)
         store.load_weights_from(model, files, folder, writer="jupyter_llm")
         lm = cls(model, tokenizer, config, metadata, name=folder.name)
+        from .copied import FILES as COPY_FILES
+
+        if any(f in files for f in COPY_FILES):  # read on first use (lm.copied)
+            lm._copy_index = {f: files[f] for f in COPY_FILES if f in files}
+            lm._copy_folder = folder
         if prepare or (prepare is None and _warm_up_wanted()):
             lm.prepare_in_background()
         return lm

@@ -37,6 +37,10 @@ class PromptTooLongError(JupyterLLMError, ValueError):
     """A prompt is longer than the model can attend to."""
 
 
+class NoCopyIndexError(JupyterLLMError, LookupError):
+    """A model has no copied-text index (trained with ``copy_index=False``, or before there was one)."""
+
+
 class TrainingDivergedError(JupyterLLMError, RuntimeError):
     """Training diverged (a NaN loss, or one far above the uniform guess) before reaching weights better
     than those it started from; they were kept and nothing was saved."""

@@ -24,7 +24,7 @@ import numpy as np
 from ..model.explain import VERSION, Explanation, Saliency
 
 __all__ = ["MIME_TYPE", "VERSION", "HTML_MAX_TOKENS", "mime_bundle", "to_html", "to_text",
-           "explanation_html", "saliency_html", "attention_share"]
+           "explanation_html", "saliency_html", "attention_share", "copies_bundle"]
 
 MIME_TYPE = "application/vnd.jupyter-llm.explain+json"
 #: The static HTML shows at most this many tokens (the JSON carries them all).
@@ -200,6 +200,33 @@ def _shown_range(e: Explanation) -> tuple[int, int]:
     if n <= HTML_MAX_TOKENS:
         return 0, n
     return (n - HTML_MAX_TOKENS, n) if e.prompt_tokens is not None else (0, HTML_MAX_TOKENS)
+
+
+# === Copied spans of a text (``%%generate --check-copies`` without --explain) ===
+
+def copies_bundle(text: str, spans: Any) -> dict[str, Any]:
+    """``text`` with the spans ``lm.copied`` found in it marked: a list as text, ``<mark>`` in escaped HTML.
+
+    ``spans``: objects with ``start``, ``end`` (characters of ``text``) and ``source_offset``.
+    """
+    spans = sorted(spans, key=lambda c: c.start)
+    if not spans:
+        plain = "Nothing of this text was found verbatim in the training text."
+    else:
+        plain = f"{len(spans)} span(s) found verbatim in the training text:\n" + "\n".join(
+            f"  characters {c.start}-{c.end} (at {c.source_offset:,} in the training text): "
+            f"{_show(text[c.start:c.end])}" for c in spans)
+    parts, at = [], 0
+    for c in spans:
+        parts.append(_esc(text[at:c.start]))
+        parts.append(f"<mark style='background:rgba({COPY_RGB},.18);outline:1px dotted rgb({COPY_RGB})' "
+                     f"title='copied: at {c.source_offset:,} in the training text'>{_esc(text[c.start:c.end])}</mark>")
+        at = max(at, c.end)
+    parts.append(_esc(text[at:]))
+    head = _esc(plain.splitlines()[0])
+    markup = (f"<div class='jl-explain jl-copies'><div style='color:rgb({COPY_RGB})'>{head}</div>"
+              f"<div style='font-family:monospace;white-space:pre-wrap;word-break:break-word'>{''.join(parts)}</div></div>")
+    return {"text/plain": plain, "text/html": markup}
 
 
 # === Saliency ===

@@ -15,7 +15,7 @@ from IPython.core import magic_arguments
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
-from ..generation.options import GENERATION
+from ..generation.options import GENERATION, VIEWS
 from .models import ModelSession, Resolved
 from .output import (
     METADATA_KEY,
@@ -24,6 +24,8 @@ from .output import (
     provenance,
     show,
     show_attention,
+    show_copies,
+    show_explanation,
     text_bundle,
     updates_in_place,
     warnings_as_notes,
@@ -58,6 +60,9 @@ Examples::
   %%generate -f code --echo
   def fibonacci(n):
 
+  %%generate --greedy --explain --check-copies
+  ROMEO:
+
 The prompt is the cell body (or, on one line, the text after the options).
 {name} is replaced by the variable `name`, {In[3]} and {Out[3]} by that
 cell's input and output; {{ and }} are literal braces; nothing is evaluated.
@@ -91,6 +96,7 @@ class GenerateMagics(Magics):
                               help="store the text in variable VAR (a list of texts with --samples)")
     @magic_arguments.argument("--attention", action="store_true",
                               help="also show the attention map of the prompt and the continuation")
+    @table_arguments(VIEWS, "magic")
     @magic_arguments.argument("--no-stream", action="store_true",
                               help="show the text once, when it is complete")
     @magic_arguments.argument("--no-interpolate", action="store_true",
@@ -108,6 +114,8 @@ class GenerateMagics(Magics):
         options = self._options(args)
         with WaitingNote(self.shell) as note:  # "loading TensorFlow…", until the text takes its place
             resolved = self.session.resolve(args.model, note=note)
+            if args.check_copies:
+                _check_copy_index(resolved)  # before generating: a model without an index is one sentence
             self.session.prepare(resolved, note)
         self._generate(args, prompt, options, resolved, note)
 
@@ -120,7 +128,8 @@ class GenerateMagics(Magics):
             pieces = resolved.model.stream(prompt, **options, trace=trace)
         stream = self.session.config.stream and not args.no_stream
         record = {
-            "options": {**options, "format": args.format, "stream": stream, "echo": args.echo},
+            "options": {**options, "format": args.format, "stream": stream, "echo": args.echo,
+                        "explain": args.explain, "check_copies": args.check_copies},
             "prompt_tokens": len(trace.prompt_ids if trace.prompt_ids is not None  # set when the stream starts
                                  else resolved.model.tokenizer.encode(prompt)),  # (a wrapped, lazy stream)
             "prompt_sha256": hashlib.sha256(prompt.encode()).hexdigest()[:16],
@@ -138,6 +147,8 @@ class GenerateMagics(Magics):
             self.shell.set_next_input(result[0], replace=False)
         if args.attention:
             self._show_attention(resolved, trace, record)
+        if args.explain or args.check_copies:
+            self._show_explanations(resolved, trace, texts, args, record)
 
     def _prompt(self, args, rest: str, cell: str | None) -> str:
         """The prompt: the cell body (or the rest of the line), its template filled in."""
@@ -226,10 +237,36 @@ class GenerateMagics(Magics):
             amap = resolved.model.trace_attention(trace)
         show_attention(amap, provenance(resolved, "attention", **record))
 
+    def _show_explanations(self, resolved: Resolved, trace: Any, texts: list[str], args,
+                           record: dict[str, Any]) -> None:
+        """Per sample: its explanation (``--explain``), with its copied spans marked (``--check-copies``);
+        or, with ``--check-copies`` alone, the continuation with its copied spans marked."""
+        from ..model.explain import explain_trace
+
+        lm = resolved.model
+        for row, text in enumerate(texts):
+            sample = {"sample": row} if len(texts) > 1 else {}
+            with user_errors():
+                if not args.explain:
+                    show_copies(text, lm.copied(text), provenance(resolved, "copies", **record, **sample))
+                    continue
+                explanation = explain_trace(lm, trace, row)
+                if args.check_copies:
+                    p = explanation.prompt_tokens
+                    continuation = "".join(explanation.tokens[p:])
+                    explanation.mark_copies(lm.copied(continuation), offset=len("".join(explanation.tokens[:p])))
+            show_explanation(explanation, provenance(resolved, "explanation", **record, **sample))
+
     def _inputs(self) -> list[str]:
         history = getattr(self.shell, "history_manager", None)
         raw = getattr(history, "input_hist_raw", None)
         return list(raw) if raw else list(self.shell.user_ns.get("In", []))
+
+
+def _check_copy_index(resolved: Resolved) -> None:
+    """Raise a UsageError, in the model's one sentence, unless it has an index of its training text."""
+    with user_errors():  # NoCopyIndexError: trained with copy_index=False, or before there was one
+        resolved.model.copied("")
 
 
 def shown_alone(text: str) -> str:

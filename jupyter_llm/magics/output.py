@@ -290,6 +290,19 @@ def show_attention(amap: Any, metadata: dict[str, Any]) -> None:
     show(amap._repr_mimebundle_(), metadata)
 
 
+def show_explanation(explanation: Any, metadata: dict[str, Any]) -> None:
+    """Show an :class:`~jupyter_llm.Explanation` (its mime bundle), its provenance in its ``meta`` and the output's."""
+    explanation.meta.update(metadata[METADATA_KEY])
+    show(explanation._repr_mimebundle_(), metadata)
+
+
+def show_copies(text: str, spans: Any, metadata: dict[str, Any]) -> None:
+    """Show ``text`` with the spans ``lm.copied`` found in it marked (text and escaped HTML)."""
+    from ..display.explain import copies_bundle
+
+    show(copies_bundle(text, spans), metadata)
+
+
 @contextmanager
 def warnings_as_notes() -> Iterator[None]:
     """Show the user warnings of a block (unknown symbols, ...) as one line each, without a source location."""

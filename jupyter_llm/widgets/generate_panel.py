@@ -4,7 +4,9 @@ A thin view over :meth:`LanguageModel.stream`: generation runs in a background
 thread (:attr:`GeneratePanel.job`) so that Stop works, and the text is shown as
 it is made, a few times a second. "Copy" uses the browser's clipboard; "Insert
 below" puts the text in a new cell below the panel's (a Markdown cell unless
-the user picks Code), see :mod:`jupyter_llm.widgets.insert`.
+the user picks Code), see :mod:`jupyter_llm.widgets.insert`. "Explain" shows why
+each token of the result came out (:func:`jupyter_llm.model.explain.explain_trace`),
+with the spans copied from the training text marked when the model has an index.
 
 >>> GeneratePanel(lm, prompt="ROMEO:")    # doctest: +SKIP
 """
@@ -20,7 +22,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..errors import JupyterLLMError, invalid
-from ..generation.options import GENERATION
+from ..generation.options import GENERATION, VIEWS
 from ..resolver import Resolved, Resolver, is_language_model
 from ..shell import current_state
 from ._namespace import user_namespace
@@ -54,11 +56,14 @@ class GeneratePanel(widgets.VBox):
             ``top_k=0`` and ``top_p=1.0`` mean off, ``seed=None`` random.
         resolver: the model resolver to list and load with (default: the shell's).
         attention: show the attention view of the result.
+        explain: show the Explain view of the result: each token shaded by surprisal, its
+            alternatives and logit split on hover or focus, copied spans marked.
         update_interval: seconds between two updates of the streamed text.
 
     Attributes:
         model: the selected LanguageModel (None until one is picked and loaded).
         texts: the generated texts (one per sample), without the prompt.
+        explanations: the :class:`~jupyter_llm.Explanation` of each text, once the Explain view has shown them.
         job: the background job of the current or last generation; ``wait()`` joins it.
         renders: how many times the streamed output was redrawn.
     """
@@ -66,9 +71,11 @@ class GeneratePanel(widgets.VBox):
     def __init__(self, model: Any = None, *, prompt: str = "", namespace: dict[str, Any] | None = None,
                  max_tokens: int | None = None, temperature: float | None = None, top_k: int = 0, top_p: float = 1.0,
                  repetition_penalty: float | None = None, seed: int | None = None, n: int | None = None,
-                 attention: bool = False, update_interval: float = 0.1, resolver: Resolver | None = None) -> None:
+                 attention: bool = False, explain: bool = False, update_interval: float = 0.1,
+                 resolver: Resolver | None = None) -> None:
         if model is not None and not isinstance(model, str) and not is_language_model(model):
             raise invalid("model", "a LanguageModel, the name of a saved model, or None", type(model).__name__)
+        explain = VIEWS["explain"].check(explain, "panel")
         self._namespace = namespace
         self.resolver = resolver or _resolver_for(namespace, lambda: self.namespace)
         self._given = Resolved(model, model.name or "the model passed in", "memory") if is_language_model(model) else None
@@ -76,6 +83,8 @@ class GeneratePanel(widgets.VBox):
         self.texts: list[str] = []
         self.prompt_used = ""
         self.attention_map: Any = None
+        self.explanations: list[Any] = []
+        self._trace: Any = None
         self.error: BaseException | None = None
         self.job: Job | None = None
         self._load_job: Job | None = None
@@ -90,7 +99,7 @@ class GeneratePanel(widgets.VBox):
         self._build_widgets(prompt, panel["max_tokens"] if max_tokens is None else max_tokens,
                             panel["temperature"] if temperature is None else temperature, top_k, top_p,
                             panel["repetition_penalty"] if repetition_penalty is None else repetition_penalty,
-                            seed, panel["n"] if n is None else n, attention)
+                            seed, panel["n"] if n is None else n, attention, explain)
         wanted = self._wanted_key(model)
         self.refresh_models(wanted=wanted)
         if isinstance(model, str) and (wanted is None or self.picker.value != wanted):
@@ -103,7 +112,7 @@ class GeneratePanel(widgets.VBox):
     # === Widgets ===
 
     def _build_widgets(self, prompt, max_tokens, temperature, top_k, top_p, repetition_penalty, seed, n,
-                       attention) -> None:
+                       attention, explain) -> None:
         L = widgets.Layout
         st = {"description_width": "86px"}
         self.picker = widgets.Dropdown(options=[], layout=L(width="280px"),
@@ -147,10 +156,18 @@ class GeneratePanel(widgets.VBox):
         self.attention_toggle = widgets.ToggleButton(value=attention, description="Attention", icon="eye",
                                                      layout=L(width="110px"),
                                                      tooltip="Show what each token of the result attended to")
+        self.explain_toggle = widgets.ToggleButton(value=explain, description="Explain", icon="search",
+                                                   layout=L(width="110px"),
+                                                   tooltip="Show why each token of the result came out: its "
+                                                           "probability, its alternatives, what attention added, "
+                                                           "and text copied from the training text")
         self.output = widgets.HTML()
         self.status = widgets.HTML()
         self.status.add_class("jl-status")
         self.attention_box = widgets.VBox()
+        # The explanations' mime bundles: JupyterLab's renderer where the extension is, static HTML elsewhere.
+        self.explain_box = widgets.Output(layout=L(display=None if explain else "none"))
+        self.explain_box.add_class("jl-explain-box")
 
         title = widgets.HTML('<span class="jl-title">Generate text</span>')
         header = widgets.HBox([title], layout=L(width="100%"))
@@ -162,14 +179,15 @@ class GeneratePanel(widgets.VBox):
                      flex="1 1 0%", min_width="0"),
         )
         buttons = widgets.HBox([self.generate_button, self.stop_button, self.insert_button, self.insert_as,
-                                self.copy, self.attention_toggle], layout=L(align_items="center", flex_flow="row wrap"))
+                                self.copy, self.attention_toggle, self.explain_toggle],
+                               layout=L(align_items="center", flex_flow="row wrap"))
         super().__init__([
             style_widget(), header,
             section("Model", self.picker, self.refresh_button, self.model_info),
             section("Prompt", self.prompt),
             section("Sampling", grid),
             section("", buttons),
-            self.output, self.status, self.attention_box,
+            self.output, self.status, self.attention_box, self.explain_box,
         ])
         self.add_class("jl-panel")
         self.add_class("jl-generate-panel")
@@ -184,6 +202,7 @@ class GeneratePanel(widgets.VBox):
         self.stop_button.on_click(lambda _: self.stop())
         self.insert_button.on_click(lambda _: self.insert())
         self.attention_toggle.observe(self._on_attention_toggle, names="value")
+        self.explain_toggle.observe(self._on_explain_toggle, names="value")
 
     # === Models ===
 
@@ -341,6 +360,9 @@ class GeneratePanel(widgets.VBox):
         self.error = None
         self.attention_map = None
         self.attention_box.children = ()
+        self.explanations = []
+        self._trace = trace
+        self.explain_box.outputs = ()
         self.prompt_used = prompt
         self.texts = [""] * options["n"]
         self._steps, self._seconds = 0, 0.0
@@ -381,6 +403,8 @@ class GeneratePanel(widgets.VBox):
             self._seconds = time.perf_counter() - start
         if self.attention_toggle.value:
             self._compute_attention(lm)
+        if self.explain_toggle.value:
+            self._compute_explanations(lm, trace)
 
     def _on_done(self, job: Job) -> None:
         self.error = job.error
@@ -476,6 +500,56 @@ class GeneratePanel(widgets.VBox):
             self.attention_box.children = (widgets.HTML(f'<div class="jl-error">{esc(message(e))}</div>'),)
             return
         self.attention_box.children = (AttentionView(self.attention_map),)
+
+
+    # === Explain ===
+
+    def _on_explain_toggle(self, change: dict) -> None:
+        if not change["new"]:
+            self.explain_box.layout.display = "none"
+            return
+        self.explain_box.layout.display = None
+        if not self.explanations and self.texts and not self.running and self.model is not None:
+            lm, trace = self.model, self._trace
+            Job(lambda: self._compute_explanations(lm, trace), "jupyter_llm-explain").start()
+
+    def _compute_explanations(self, lm: Any, trace: Any) -> None:
+        """Explain each text from the generation's own ids; mark copied spans when the model has an index."""
+        from ..errors import NoCopyIndexError
+        from ..model.explain import explain_trace
+
+        if trace is None or trace.prompt_ids is None or not self.texts:
+            return
+        outputs, explanations = [], []
+        try:
+            for row in range(len(self.texts)):
+                e = explain_trace(lm, trace, row)
+                p = e.prompt_tokens
+                try:
+                    e.mark_copies(lm.copied("".join(e.tokens[p:])), offset=len("".join(e.tokens[:p])))
+                except NoCopyIndexError:
+                    pass  # (said once, below)
+                explanations.append(e)
+        except Exception as e:  # the view is an extra: never lose the text for it
+            note = error_html(e) if isinstance(e, JupyterLLMError) else f'<div class="jl-error">{esc(message(e))}</div>'
+            self.explain_box.outputs = (_display_data({"text/plain": message(e), "text/html": note}),)
+            return
+        for i, e in enumerate(explanations):
+            if len(explanations) > 1:
+                outputs.append(_display_data({"text/plain": f"Sample {i + 1}",
+                                              "text/html": f'<div class="jl-sample-title">Sample {i + 1}</div>'}))
+            outputs.append(_display_data(e._repr_mimebundle_()))
+        if explanations and explanations[0].copies is None:
+            sentence = "Copied text is not marked: this model has no index of its training text."
+            outputs.append(_display_data({"text/plain": sentence,
+                                          "text/html": f'<div class="jl-note">{esc(sentence)}</div>'}))
+        self.explanations = explanations
+        self.explain_box.outputs = tuple(outputs)
+
+
+def _display_data(bundle: dict[str, Any]) -> dict[str, Any]:
+    """An output of an Output widget: a mime bundle as a notebook stores it."""
+    return {"output_type": "display_data", "data": bundle, "metadata": {}}
 
 
 def _copy_html(text: str, enabled: bool) -> str:

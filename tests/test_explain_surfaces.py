@@ -211,3 +211,17 @@ def test_the_core_reaches_the_renderer_only_through_the_hook():
 
     assert _hooks.explain_renderer() is display_explain
     assert not any(name.endswith("_html") for name in vars(core))  # the static HTML left the core
+
+
+def test_copies_bundle_escapes_the_text_and_its_marks():
+    from jupyter_llm.display.explain import copies_bundle
+    from jupyter_llm.model.copied import CopiedSpan
+
+    text = EVIL[0] + " and " + EVIL[2] + EVIL[3]
+    start = text.index(EVIL[2])
+    spans = [CopiedSpan(start, len(text), text[start:], 1234)]
+    bundle = copies_bundle(text, spans)
+    page = bundle["text/html"]
+    assert "<script" not in page and "' onmouseover" not in page and "&lt;script&gt;" in page
+    assert re.findall(r"<mark[^>]*>(.*?)</mark>", page) == ["&#x27; onmouseover=&#x27;alert(1)&quot;&amp;"]
+    assert "characters " + f"{start}-{len(text)} (at 1,234 in the training text)" in bundle["text/plain"]

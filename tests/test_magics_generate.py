@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 
 import numpy as np
 import pytest
@@ -387,3 +389,85 @@ def test_prompt_too_long_is_a_usage_error(ip, tiny_lm):
     model.config = type(model.config).from_dict({**model.config.to_dict(), "max_context": 8})
     ip.user_ns["short"] = model
     assert "reads at most 8" in error_of(ip, "%generate -m short this prompt is too long for it")
+
+
+# === --explain and --check-copies (#15) ===
+
+EXPLAIN_MIME = "application/vnd.jupyter-llm.explain+json"
+
+
+def test_explain_shows_why_each_token_came_out_after_the_text(ip, lm):
+    run(ip, f"%%generate -m lm -n 30 --greedy --explain\n{PROMPT}")
+    text_out, explain_out = outputs(ip)
+    data = explain_out["data"]
+    assert set(data) == {EXPLAIN_MIME, "text/html", "text/plain"}
+    payload = data[EXPLAIN_MIME]
+    expected = lm.generate(PROMPT, max_tokens=30, greedy=True)
+    assert text_out["data"]["text/plain"] == expected.lstrip("\n")
+    assert "".join(payload["tokens"]) == PROMPT + expected and payload["prompt_tokens"] == len(PROMPT)
+    assert payload["version"] == 1 and payload["kind"] == "explanation" and len(payload["rows"]) == 30
+    assert payload["copies"] is None  # not asked
+    unknown = lm.tokenizer.decode([lm.tokenizer.unk_id])
+    for row in payload["rows"]:  # greedy: the most likely token (generation never picks the unknown one)
+        assert [t for t, _ in row["alternatives"] if t != unknown][0] == row["token"]
+    assert payload["meta"]["fingerprint"] == lm.fingerprint
+    assert "tabindex='0'" in data["text/html"] and "<script" not in data["text/html"]
+    assert "bits per character" in data["text/plain"]
+    meta = provenance_of(explain_out)
+    assert meta["kind"] == "explanation" and meta["options"]["explain"] is True
+    assert meta["options"]["greedy"] is True
+
+
+def test_the_line_form_explains_each_sample(ip, lm):
+    run(ip, "%generate -m lm -n 8 --seed 1 --samples 2 --explain -o texts To be")
+    text_out, *explained = outputs(ip)
+    texts = ip.user_ns["texts"]
+    assert [provenance_of(o)["sample"] for o in explained] == [0, 1]
+    assert ["".join(o["data"][EXPLAIN_MIME]["tokens"]) for o in explained] == ["To be" + t for t in texts]
+
+
+def test_check_copies_needs_an_index_and_says_so_before_generating(ip, tiny_lm):
+    model = copy_of(tiny_lm)
+    model.copy_index = None
+    ip.user_ns["plain"] = model
+    for cell in (f"%%generate -m plain --check-copies\n{PROMPT}", "%generate -m plain --explain --check-copies To"):
+        message = error_of(ip, cell)
+        assert "has no copied-text index" in message and "Expected a model trained with" in message
+        assert "\n" not in message
+    assert not published(ip)  # nothing was generated
+
+
+def test_check_copies_marks_the_spans_found_in_the_training_text(ip, tiny_lm):
+    from jupyter_llm.model.copied import CopyIndex
+
+    model = copy_of(tiny_lm)
+    expected = model.generate(PROMPT, max_tokens=150, greedy=True)
+    filler = "<b>'&" * 11  # four whole blocks of 11 characters before the passage
+    model.copy_index = CopyIndex.build(filler + expected + "\nTHE END\n")
+    spans = model.copied(expected)
+    assert spans and all(s.source_offset == len(filler) + s.start for s in spans)
+    ip.user_ns["indexed"] = model
+
+    run(ip, f"%%generate -m indexed -n 150 --greedy --check-copies\n{PROMPT}")
+    _, copies_out = outputs(ip)
+    page, plain = copies_out["data"]["text/html"], copies_out["data"]["text/plain"]
+    assert provenance_of(copies_out)["kind"] == "copies"
+    assert plain.startswith(f"{len(spans)} span(s) found verbatim in the training text")
+    assert re.findall(r"<mark[^>]*>(.*?)</mark>", page, re.S) == [html.escape(s.text) for s in spans]
+    assert f"at {spans[0].source_offset:,} in the training text" in page
+
+    run(ip, f"%%generate -m indexed -n 150 --greedy --explain --check-copies\n{PROMPT}")
+    payload = outputs(ip)[-1]["data"][EXPLAIN_MIME]
+    assert payload["copies"] == [{"start": len(PROMPT) + s.start, "end": len(PROMPT) + s.end,
+                                  "source_offset": s.source_offset} for s in spans]
+    assert "found verbatim in the training text" in outputs(ip)[-1]["data"]["text/html"]
+
+
+def test_copies_of_nothing_say_so(ip, tiny_lm):
+    from jupyter_llm.model.copied import CopyIndex
+
+    model = copy_of(tiny_lm)
+    model.copy_index = CopyIndex.build("An index of a text the model never wrote a word of. " * 3)
+    ip.user_ns["other"] = model
+    run(ip, f"%%generate -m other -n 40 --seed 0 --check-copies\n{PROMPT}")
+    assert outputs(ip)[-1]["data"]["text/plain"] == "Nothing of this text was found verbatim in the training text."

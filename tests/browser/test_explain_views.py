@@ -290,3 +290,29 @@ def test_a_newer_or_broken_payload_says_why_instead_of_drawing(nb):
     assert said == ("Cannot show this explanation: Row 0: expected prob to be a number. Received: none.")
     assert newer.locator(".jp-LLMExplain-token").count() == 0
     assert nb.errors == []
+
+
+def test_the_views_follow_the_dark_theme(nb, screenshot):
+    """Theme colours only: in JupyterLab Dark the card is dark and its text light."""
+    def luminance(prop: str, selector: str) -> float:
+        rgb = nb.evaluate(f"(s) => getComputedStyle(document.querySelector(s)).{prop}", selector)
+        return sum(float(x) for x in rgb[rgb.index("(") + 1: rgb.index(")")].split(",")[:3]) / 3
+
+    card = ".jp-LLMExplain-card"
+    view(nb, 1)
+    assert luminance("backgroundColor", card) > 200 and luminance("color", card) < 100
+    nb.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    try:
+        nb.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+        nb.wait_for_function(f"() => getComputedStyle(document.querySelector('{card}')).backgroundColor"
+                             " !== 'rgb(255, 255, 255)'")
+        assert luminance("backgroundColor", card) < 80 and luminance("color", card) > 150
+        v = view(nb, 1)
+        worst = nb.payloads["explanation"]["summary"]["most_surprising"][0]["index"]
+        v.locator(f".jp-LLMExplain-token[data-index='{worst}']").click()
+        nb.mouse.move(0, 0)
+        v.locator(f"{card}[data-index='{worst}']").wait_for()
+        screenshot(nb, "explain-view-dark", v)
+    finally:
+        nb.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+        nb.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")

@@ -173,3 +173,63 @@ def test_the_notebooks_unsaved_model_is_listed_and_picked(tiny_lm):
     panel = GeneratePanel(namespace={}, resolver=resolver)
     assert panel.picker.value == "memory:the model trained last" and panel.model is tiny_lm
     assert panel.picker.options[0][0] == "the model trained last — in this notebook, not saved"
+
+
+EXPLAIN_MIME = "application/vnd.jupyter-llm.explain+json"
+
+
+def test_explain_view_shows_why_each_token_of_the_result_came_out(tiny_lm):
+    from magics_support import copy_of
+
+    model = copy_of(tiny_lm)
+    model.copy_index = None  # (a model trained without an index of its training text)
+    panel = GeneratePanel(model, namespace={}, prompt="'To be'", max_tokens=20, seed=0, explain=True)
+    assert panel.explain_toggle.value and panel.explain_box.layout.display is None
+    panel.generate_button.click()
+    assert panel.wait(60) and panel.error is None
+    (explanation,) = panel.explanations
+    first, note = panel.explain_box.outputs  # the explanation's mime bundle; a note: no index, no copies
+    data = first["data"]
+    assert first["output_type"] == "display_data" and set(data) == {EXPLAIN_MIME, "text/html", "text/plain"}
+    assert data[EXPLAIN_MIME] == explanation.to_dict()
+    assert "".join(data[EXPLAIN_MIME]["tokens"]) == "'To be'" + panel.texts[0]
+    assert data[EXPLAIN_MIME]["prompt_tokens"] == len("'To be'") and len(data[EXPLAIN_MIME]["rows"]) == 20
+    page = data["text/html"]
+    assert ">'<" not in page and ">&#x27;<" in page and page.count("tabindex='0'") == 20
+    assert "no index of its training text" in note["data"]["text/plain"]
+    panel.explain_toggle.value = False
+    assert panel.explain_box.layout.display == "none"
+
+
+def test_explain_pressed_after_generating_explains_each_sample_and_marks_copies(tiny_lm):
+    from magics_support import copy_of
+
+    from jupyter_llm.model.copied import CopyIndex
+
+    model = copy_of(tiny_lm)
+    panel = GeneratePanel(model, namespace={}, prompt="ROMEO:", max_tokens=90, seed=3, n=2)
+    panel.generate_button.click()
+    assert panel.wait(60)
+    assert panel.explanations == [] and panel.explain_box.outputs == ()  # nothing computed until asked
+    model.copy_index = CopyIndex.build("x" * 11 + panel.texts[1])  # the second sample is "training text"
+    panel.explain_toggle.value = True
+    assert panel.explain_job is not None and panel.explain_job.wait(60)
+    titles = [o["data"]["text/plain"] for o in panel.explain_box.outputs if EXPLAIN_MIME not in o["data"]]
+    assert titles == ["Sample 1", "Sample 2"]  # and no note: the model has an index
+    first, second = panel.explanations
+    assert ["".join(e.tokens) for e in panel.explanations] == ["ROMEO:" + t for t in panel.texts]
+    spans = model.copied(panel.texts[1])
+    assert spans and second.copies == [{"start": 6 + s.start, "end": 6 + s.end, "source_offset": 11 + s.start}
+                                       for s in spans]
+    assert first.copies == [c for c in first.copies if first.text[c["start"]:c["end"]] in panel.texts[1]]
+    shown = [o["data"] for o in panel.explain_box.outputs if EXPLAIN_MIME in o["data"]]
+    assert "outline:1px dotted" in shown[1]["text/html"]
+    panel.generate_button.click()  # a new generation clears the view, and explains again (Explain is on)
+    assert panel.wait(60) and len(panel.explanations) == 2
+
+
+def test_explain_is_checked_by_the_options_table(tiny_lm):
+    from jupyter_llm import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="argument explain. Expected True or False"):
+        GeneratePanel(tiny_lm, namespace={}, explain="yes")

@@ -64,6 +64,8 @@ class GeneratePanel(widgets.VBox):
         model: the selected LanguageModel (None until one is picked and loaded).
         texts: the generated texts (one per sample), without the prompt.
         explanations: the :class:`~jupyter_llm.Explanation` of each text, once the Explain view has shown them.
+        explain_job: the background job of an Explain pressed after a generation (else the generation's
+            job explains, when Explain is on as it ends).
         job: the background job of the current or last generation; ``wait()`` joins it.
         renders: how many times the streamed output was redrawn.
     """
@@ -84,6 +86,7 @@ class GeneratePanel(widgets.VBox):
         self.prompt_used = ""
         self.attention_map: Any = None
         self.explanations: list[Any] = []
+        self.explain_job: Job | None = None
         self._trace: Any = None
         self.error: BaseException | None = None
         self.job: Job | None = None
@@ -511,7 +514,7 @@ class GeneratePanel(widgets.VBox):
         self.explain_box.layout.display = None
         if not self.explanations and self.texts and not self.running and self.model is not None:
             lm, trace = self.model, self._trace
-            Job(lambda: self._compute_explanations(lm, trace), "jupyter_llm-explain").start()
+            self.explain_job = Job(lambda: self._compute_explanations(lm, trace), "jupyter_llm-explain").start()
 
     def _compute_explanations(self, lm: Any, trace: Any) -> None:
         """Explain each text from the generation's own ids; mark copied spans when the model has an index."""

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model.attention import AttentionMap
     from .model.explain import Explanation, Saliency
     from .model.language_model import LanguageModel
+    from .run_history import runs
     from .store import delete_model, list_models
     from .text.tokenizers import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer
     from .training.events import ProgressEvent
@@ -48,6 +49,7 @@ _LAZY = {
     "Saliency": ".model.explain",
     "list_models": ".store",
     "delete_model": ".store",
+    "runs": ".run_history",
     "Tokenizer": ".text.tokenizers",
     "CharTokenizer": ".text.tokenizers",
     "WordTokenizer": ".text.tokenizers",
@@ -64,6 +66,7 @@ __all__ = [
     "load",
     "list_models",
     "delete_model",
+    "runs",
     "LanguageModel",
     "ModelConfig",
     "SIZES",

@@ -11,6 +11,7 @@ A saved model is a folder::
     tokenizer.json      the tokenizer
     metadata.json       corpus fingerprint, sizes, metrics, creation time, versions
     model.weights.h5    the Keras weights (arrays only: no code)
+    copied.json, .npy   the copied-text index of the training text, if kept (jupyter_llm.model.copied)
 
 Loading rebuilds the model from ``config.json`` with this package's own code and
 then reads the weights: nothing in the folder is ever executed or unpickled.
@@ -571,8 +572,14 @@ def _json_kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def delete_model(path_or_name: str | os.PathLike) -> None:
-    """Delete a saved model (a name in the user's store or a model folder); bundled models are read-only."""
+def delete_model(path_or_name: str | os.PathLike, runs: str = "keep") -> None:
+    """Delete a saved model (a name in the user's store or a model folder); bundled models are read-only.
+
+    ``runs``: ``"keep"`` (default) leaves the model's training runs in the run
+    history (:func:`jupyter_llm.runs`); ``"delete"`` deletes them too.
+    """
+    if runs not in ("keep", "delete"):
+        raise invalid("runs", "one of 'keep', 'delete'", runs)
     folder = resolve(path_or_name)
     if not (folder / MANIFEST).is_file():
         _try_recover(folder)
@@ -589,3 +596,7 @@ def delete_model(path_or_name: str | os.PathLike) -> None:
         _crash_point("delete-moved")
         _crash_point("delete-removing", trash)
         shutil.rmtree(trash, ignore_errors=True)
+    if runs == "delete" and is_name(path_or_name):
+        from .run_history import delete_runs
+
+        delete_runs(model=str(path_or_name))

@@ -13,11 +13,12 @@ EXAMPLES = [
     "jupyter-llm models --json",
     "jupyter-llm models info bard",
     "jupyter-llm models delete bard --yes",
+    "jupyter-llm models runs --model bard",
 ]
 
 
 def register(commands) -> None:
-    p = add_command(commands, "models", "List, inspect or delete the models in the store.", EXAMPLES, run_list)
+    p = add_command(commands, "models", "List, inspect or delete the models in the store, and list the training runs.", EXAMPLES, run_list)
     add_json_flag(p)
     actions = p.add_subparsers(title="actions", metavar="ACTION")
     lst = actions.add_parser("list", help="list the saved models (the default)", description="List the saved models.")
@@ -32,6 +33,13 @@ def register(commands) -> None:
     delete.set_defaults(handler=run_delete)
     add_model_argument(delete, loads=False)
     delete.add_argument("-y", "--yes", action="store_true", help="confirm the deletion")
+    delete.add_argument("--runs", choices=("keep", "delete"), default="keep",
+                        help="what becomes of the model's training runs in the run history (default: keep)")
+    history = actions.add_parser("runs", help="list the training runs of the run history",
+                                 description="List the training runs recorded in the store, oldest first.")
+    history.set_defaults(handler=run_runs)
+    history.add_argument("--model", metavar="NAME", help="only the runs that saved this model")
+    add_json_flag(history, default=argparse.SUPPRESS)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -82,9 +90,32 @@ def run_delete(args: argparse.Namespace) -> int:
                          f"Expected --yes: {PROG} models delete {args.model} --yes")
     if not args.yes:
         jl.delete_model(args.model)  # there is no such model: raises the error that lists the saved ones
-    jl.delete_model(args.model)
-    out(f"Deleted '{args.model}' ({folder}).")
+    jl.delete_model(args.model, runs=args.runs)
+    kept = " and its training runs" if args.runs == "delete" else ""
+    out(f"Deleted '{args.model}'{kept} ({folder}).")
     return EXIT_OK
+
+
+def run_runs(args: argparse.Namespace) -> int:
+    from .. import run_history as runs
+
+    records = runs.select(runs.load_runs(), model=args.model)
+    if getattr(args, "json", False):
+        return out_json(records, indent=2, ensure_ascii=False)
+    if not records:
+        out(f"No training runs yet in {runs.runs_dir()}." + (f" (none saved '{args.model}')" if args.model else ""))
+        return EXIT_OK
+    rows = [("RUN", "STARTED", "STATUS", "MODEL", "VAL_LOSS", "BITS/CHAR", "TIME", "TEXT")]
+    for r in map(runs.row_of, records):
+        rows.append((r["id"], (r["started"] or "?")[:16].replace("T", " "), r["status"] or "?", r["model"] or "-",
+                     _fixed(r["val_loss"]), _fixed(r["val_bits_per_char"]),
+                     "-" if r["seconds"] is None else f"{r['seconds']:.0f} s", (r["data"] or "-")[:40]))
+    out(table(rows))
+    return EXIT_OK
+
+
+def _fixed(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _describe(facts: dict[str, Any], indent: int = 0) -> str:

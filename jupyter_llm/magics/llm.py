@@ -193,6 +193,8 @@ class LLMMagics(Magics):
     @kwds(description="Delete a saved model (it cannot be undone, so --yes is required).")
     @argument("name", metavar="NAME", help="a name in the store, or a model folder")
     @argument("--yes", action="store_true", help="confirm the deletion")
+    @argument("--runs", choices=("keep", "delete"), default="keep",
+              help="what becomes of the model's training runs in the run history (default: keep)")
     def _delete(self, rest: str) -> None:
         args = self._parse(self._delete, rest)
         if not args.yes:
@@ -200,11 +202,40 @@ class LLMMagics(Magics):
                              f"%llm delete {args.name} --yes")
         folder = store.resolve(args.name)
         with user_errors():
-            store.delete_model(args.name)
+            store.delete_model(args.name, runs=args.runs)
         self.session.forget(folder)
         if self.session.config.default_model in (args.name, str(folder)):
             self.session.config.default_model = None
-        print(f"Deleted model '{args.name}'.")
+        print(f"Deleted model '{args.name}'" + (" and its training runs." if args.runs == "delete" else
+                                                 " (its training runs are kept: %llm runs)."))
+
+    @magic_arguments.magic_arguments("llm runs")
+    @kwds(description="Show the training runs of the run history, newest last: when, the text, the result.",
+          epilog="\nExamples::\n\n  %llm runs\n  %llm runs --model poems --last 5 -o history")
+    @argument("--model", metavar="NAME", help="only the runs that saved this model")
+    @argument("--last", type=int, metavar="N", help="only the last N runs")
+    @argument("-o", "--out", type=identifier, metavar="VAR",
+              help="store the runs (a pandas DataFrame, with each run's curve) in variable VAR")
+    def _runs(self, rest: str) -> None:
+        args = self._parse(self._runs, rest)
+        if args.last is not None and args.last < 1:
+            raise UsageError(f"Invalid value for --last. Expected a whole number of runs >= 1. Received: {args.last}")
+        from ..run_history import runs
+
+        with user_errors():
+            frame = runs(model=args.model)
+        if args.last is not None:
+            frame = frame.tail(args.last)
+        self._keep(args.out, frame)
+        if frame.empty:
+            where = f" that saved '{args.model}'" if args.model else ""
+            print(f"No training runs{where} yet. Each jl.train or %llm train adds one.")
+            return
+        rows = [[r.id, (r.started or "")[:16].replace("T", " "), r.status, r.model or "(not saved)", _short(r.data),
+                 r.size, _fixed(r.val_loss), _fixed(r.val_bits_per_char), _fixed(r.loss),
+                 None if r.seconds is None else f"{r.seconds:.0f} s"] for r in frame.itertuples()]
+        show(table_bundle(["run", "started (UTC)", "status", "model", "text", "size", "val_loss", "bits/char",
+                           "loss", "time"], rows, title=f"{len(rows)} training run(s)"))
 
     @magic_arguments.magic_arguments("llm eval")
     @kwds(description="Measure a model's loss on a text (nats and bits per token, bits per character, "
@@ -319,6 +350,7 @@ COMMANDS: dict[str, Callable[[LLMMagics, str], None]] = {
     "save": LLMMagics._save,
     "load": LLMMagics._load,
     "delete": LLMMagics._delete,
+    "runs": LLMMagics._runs,
     "eval": LLMMagics._eval,
     "attention": LLMMagics._attention,
     "panel": LLMMagics._panel,
@@ -387,6 +419,17 @@ def _find_notebook(namespace: dict[str, Any]) -> Path:
                     return path
     raise UsageError("Cannot tell which notebook this kernel runs (no __session__ or JPY_SESSION_NAME). "
                      "Expected --from-notebook PATH naming the .ipynb file.")
+
+
+def _fixed(value: Any) -> str | None:
+    return None if value is None or value != value else f"{value:.3f}"
+
+
+def _short(text: Any, limit: int = 40) -> str | None:
+    if text is None:
+        return None
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _describe(summary: dict[str, Any], indent: str = "") -> str:

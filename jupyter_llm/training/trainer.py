@@ -26,8 +26,9 @@ import threading
 from typing import Any, Iterable
 
 from ..config import ModelConfig
+from ..errors import TrainingDivergedError
 from ..text.tokenizers import Tokenizer
-from . import fit, prepare, summary
+from . import fit, history, prepare, summary
 from .callbacks import DIVERGENCE_FACTOR, SNAPSHOT_EVERY, TENSORBOARD_EVERY, _TrainingControl  # noqa: F401
 from .events import Subscriber
 from .options import TrainOptions
@@ -127,11 +128,23 @@ def train(
     control, callbacks, subscribers = fit.make_callbacks(
         setup, corpus, opts, on_progress=on_progress, progress=progress, stop_event=stop_event,
         tensorboard_dir=tensorboard_dir)
-    reason, restored = fit.run_fit(setup, control, callbacks, opts.epochs)
-    reason, restored = fit.settle(setup, control, corpus, reason, restored, name=name,
-                                  early_stopping=opts.early_stopping, epochs=opts.epochs)
+    log = history.RunLog(name)  # the run history's record of this run, written however it ends
+    control.bus.subscribers.append(log.curve)
+    try:
+        reason, restored = fit.run_fit(setup, control, callbacks, opts.epochs)
+        reason, restored = fit.settle(setup, control, corpus, reason, restored, name=name,
+                                      early_stopping=opts.early_stopping, epochs=opts.epochs)
+    except TrainingDivergedError:
+        log.save(opts, setup, corpus, summary.metrics_of(control, setup.history, control.reason or "diverged",
+                                                         False, opts.early_stopping), control.reason or "diverged")
+        raise
+    except Exception:
+        log.save(opts, setup, corpus, None, "failed")
+        raise
     metrics = summary.metrics_of(control, setup.history, reason, restored, opts.early_stopping)
     summary.record(setup, corpus, control, metrics, validation_split=opts.validation_split,
                    separate_validation=validation_data is not None)
+    setup.lm.metadata["run"] = log.id
     summary.finish(setup, control, metrics, reason, epochs=opts.epochs, name=name, subscribers=subscribers)
+    log.save(opts, setup, corpus, metrics, reason)
     return setup.lm

@@ -243,11 +243,15 @@ class ExplanationView {
     legend.appendChild(el('span', 'jp-LLMExplain-token jp-mod-source jp-LLMExplain-sample', 'abc'));
     legend.appendChild(el('span', '', 'where the attention part came from'));
     if (data.promptTokens) {
-      legend.appendChild(el('span', 'jp-LLMExplain-token jp-mod-prompt jp-LLMExplain-sample', 'abc'));
+      legend.appendChild(
+        el('span', 'jp-LLMExplain-token jp-mod-prompt jp-LLMExplain-sample', 'abc')
+      );
       legend.appendChild(el('span', '', 'prompt'));
     }
     if (data.copies.length) {
-      legend.appendChild(el('span', 'jp-LLMExplain-token jp-mod-copied jp-LLMExplain-sample', 'abc'));
+      legend.appendChild(
+        el('span', 'jp-LLMExplain-token jp-mod-copied jp-LLMExplain-sample', 'abc')
+      );
       legend.appendChild(el('span', '', 'found verbatim in the training text'));
     }
     host.appendChild(legend);
@@ -351,7 +355,9 @@ class ExplanationView {
     parts.push(section(`Top ${row.alternatives.length} alternatives`));
     const alternatives = el('div', 'jp-LLMExplain-bars');
     const listed = row.alternatives.some(a => a.token === row.token);
-    const shown = listed ? row.alternatives : [...row.alternatives, { token: row.token, prob: row.prob }];
+    const shown = listed
+      ? row.alternatives
+      : [...row.alternatives, { token: row.token, prob: row.prob }];
     for (const a of shown) {
       const line = el('div', 'jp-LLMExplain-alt');
       line.classList.toggle('jp-mod-chosen', a.token === row.token);
@@ -505,7 +511,8 @@ class SaliencyView {
       const attention = el('div', 'jp-LLMExplain-cell jp-mod-attention');
       if (i < p) {
         const a = data.attributions[i];
-        const bar = el('span', `jp-LLMExplain-bar ${a < 0 ? 'jp-mod-negative' : 'jp-mod-positive'}`);
+        const sign = a < 0 ? 'jp-mod-negative' : 'jp-mod-positive';
+        const bar = el('span', `jp-LLMExplain-bar ${sign}`);
         bar.style.height = `${(50 * Math.abs(a)) / scale}%`;
         attribution.appendChild(bar);
         const w = el('span', 'jp-LLMExplain-bar jp-mod-weight');
@@ -515,7 +522,8 @@ class SaliencyView {
         column.classList.add('jp-mod-target');
         attribution.appendChild(el('span', 'jp-LLMExplain-targetMark', '▼'));
       }
-      column.append(attribution, attention, el('div', 'jp-LLMExplain-columnToken', display(data.tokens[i])));
+      const label = el('div', 'jp-LLMExplain-columnToken', display(data.tokens[i]));
+      column.append(attribution, attention, label);
       this._columnsBox.appendChild(column);
       this._columns.push(column);
     }
@@ -555,7 +563,11 @@ class SaliencyView {
     if (data.tokens.length > p + 1) {
       const rest = data.tokens.length - p - 1;
       host.appendChild(
-        el('div', 'jp-LLMExplain-note', `The ${rest} token${rest === 1 ? '' : 's'} after it play no part.`)
+        el(
+          'div',
+          'jp-LLMExplain-note',
+          `The ${rest} token${rest === 1 ? '' : 's'} after it play no part.`
+        )
       );
     }
 
@@ -609,8 +621,7 @@ class SaliencyView {
       return;
     }
     const a = data.attributions[i];
-    const rank =
-      1 + data.attributions.filter(b => Math.abs(b) > Math.abs(a)).length;
+    const rank = 1 + data.attributions.filter(b => Math.abs(b) > Math.abs(a)).length;
     this._status.textContent =
       `Token #${i} ${quote(data.tokens[i])}: attribution ${signed(a, 4)} ` +
       `(${ordinal(rank)} largest of ${data.position} in size), attention weight ${data.attention[i].toFixed(4)}.`;

@@ -264,7 +264,12 @@ function parseRow(raw: unknown, n: number): Parsed<IExplainRow> {
     ) {
       return 'expected attention_sources to be a list of {index, token, weight, contribution}.';
     }
-    sources.push({ index: s.index, token: s.token, weight: s.weight, contribution: s.contribution });
+    sources.push({
+      index: s.index,
+      token: s.token,
+      weight: s.weight,
+      contribution: s.contribution
+    });
   }
   const num = (name: (typeof ROW_NUMBERS)[number]) => raw[name] as number;
   return {
@@ -299,7 +304,13 @@ function parseSummary(raw: unknown, n: number): Parsed<IExplanationData['summary
   const worst = raw.most_surprising ?? [];
   if (
     !Array.isArray(worst) ||
-    !worst.every(w => isObject(w) && isIndex(w.index, n) && typeof w.token === 'string' && isNumber(w.surprisal_bits))
+    !worst.every(
+      w =>
+        isObject(w) &&
+        isIndex(w.index, n) &&
+        typeof w.token === 'string' &&
+        isNumber(w.surprisal_bits)
+    )
   ) {
     return 'Expected summary.most_surprising to be a list of {index, token, surprisal_bits}.';
   }

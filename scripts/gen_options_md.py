@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jupyter_llm.generation.options import GENERATION  # noqa: E402
+from jupyter_llm.generation.options import GENERATION, VIEWS  # noqa: E402
 from jupyter_llm.options import SURFACES, markdown_table  # noqa: E402
 from jupyter_llm.training.options import TRAINING  # noqa: E402
 
@@ -56,6 +56,14 @@ def render() -> str:
         "`jl.train`, `%llm train`, `jupyter-llm train` and the TrainingPanel.",
         "",
         markdown_table(TRAINING.values()),
+        "",
+        "## Views of a generation",
+        "",
+        "What is shown besides the text: `lm.generate(..., explain=True)`, `%%generate --explain "
+        "--check-copies` and the GeneratePanel's Explain view (which marks copied text whenever the model "
+        "has an index).",
+        "",
+        markdown_table(VIEWS.values()),
         "",
     ])
 

@@ -22,6 +22,7 @@ import { Widget } from '@lumino/widgets';
 
 import {
   EXPLAIN_MIME_TYPE,
+  ICopy,
   IExplainRow,
   IExplanationData,
   ISaliencyData,
@@ -91,6 +92,7 @@ export class RenderedExplain extends Widget implements IRenderMime.IRenderer {
 class ExplanationView {
   constructor(host: HTMLElement, data: IExplanationData) {
     this._data = data;
+    this._copied = copiedTokens(data.tokens, data.copies);
     this._cardId = `jp-LLMExplain-card-${++nextId}`;
     this._build(host);
     const first = data.summary.mostSurprising.find(w => data.rows.has(w.index))?.index;
@@ -168,7 +170,7 @@ class ExplanationView {
       'aria-label',
       'Tokens shaded by surprisal: use the arrow keys to see why each token came out'
     );
-    const copied = copiedTokens(data.tokens, data.copies);
+    const copied = this._copied;
     data.tokens.forEach((token, i) => {
       const span = el('span', 'jp-LLMExplain-token', display(token));
       const row = data.rows.get(i);
@@ -339,7 +341,7 @@ class ExplanationView {
     if (data.promptTokens !== null && row.index < data.promptTokens) {
       parts.push(el('div', 'jp-LLMExplain-note', 'Part of the prompt.'));
     }
-    const copy = copiedTokens(data.tokens, data.copies)[row.index];
+    const copy = this._copied[row.index];
     if (copy) {
       parts.push(
         el(
@@ -409,6 +411,8 @@ class ExplanationView {
   }
 
   private _data: IExplanationData;
+  /** For each token, the copied span it is part of, or null. */
+  private _copied: (ICopy | null)[];
   private _cardId: string;
   private _card: HTMLElement = document.createElement('div');
   private _tokens: HTMLElement[] = [];

@@ -67,7 +67,9 @@ CELLS = [
     # A payload from a newer jupyter_llm, and one that is not an explanation.
     "newer = {**e.to_dict(), 'version': 2}\n"
     "show(newer, 'newer')\n"
-    "show({**e.to_dict(), 'rows': [{'index': 1}]}, 'broken')",
+    "show({**e.to_dict(), 'rows': [{'index': 1}]}, 'broken')\n"
+    "show({**e.to_dict(), 'kind': 'story'}, 'unknown_kind')\n"
+    "show({**s.to_dict(), 'attention': [0.5]}, 'short_attention')",
 ]
 
 
@@ -289,6 +291,12 @@ def test_a_newer_or_broken_payload_says_why_instead_of_drawing(nb):
     said = broken.locator(".jp-LLMExplain-error").inner_text()
     assert said == ("Cannot show this explanation: Row 0: expected prob to be a number. Received: none.")
     assert newer.locator(".jp-LLMExplain-token").count() == 0
+    said = view(nb, 5, 2).locator(".jp-LLMExplain-error").inner_text()
+    assert said == 'Cannot show this explanation: Expected kind "explanation" or "saliency". Received: kind "story".'
+    said = view(nb, 5, 3).locator(".jp-LLMExplain-error").inner_text()
+    position = nb.payloads["saliency"]["position"]
+    assert said == (f"Cannot show this explanation: Expected attention to hold {position} numbers "
+                    f"(one per token before position {position}).")
     assert nb.errors == []
 
 

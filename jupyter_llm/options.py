@@ -144,7 +144,7 @@ class Option:
         if self.kind in (int, float) and not self.choices:
             parts.append(f"({self.expected(surface, api=False)}")
             parts[-1] += f"; default {_shown(default)})" if default is not None else ")"
-        elif default not in (None, False, [], ""):
+        elif self.kind is not bool and default not in (None, False, [], ""):  # a flag says its own default
             parts.append(f"(default {_shown(default)})")
         return " ".join(parts)
 
@@ -226,9 +226,9 @@ def argparse_spec(option: Option, surface: str) -> tuple[tuple[str, ...], dict[s
     # argparse formats help with %: a literal one ("5% warm-up") is written %%
     kwargs: dict[str, Any] = {"dest": option.name, "default": None,
                               "help": option.describe(surface).replace("%", "%%")}
-    if option.kind is bool:
-        kwargs["action"] = "store_true"
-        kwargs["default"] = False
+    if option.kind is bool:  # a flag that turns the default around: --resume, or --no-copy-index for a True one
+        kwargs["action"] = "store_false" if option.default else "store_true"
+        kwargs["default"] = bool(option.default)
     elif option.kind is list:
         kwargs.update(action="append", metavar=option.metavar or "TEXT")
     else:

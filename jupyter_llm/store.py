@@ -12,6 +12,7 @@ A saved model is a folder::
     metadata.json       corpus fingerprint, sizes, metrics, creation time, versions
     model.weights.h5    the Keras weights (arrays only: no code)
     copied.json, .npy   the copied-text index of the training text, if kept (jupyter_llm.model.copied)
+    copied.json, .npy   the copied-text index of the training text, if kept (jupyter_llm.model.copied)
 
 Loading rebuilds the model from ``config.json`` with this package's own code and
 then reads the weights: nothing in the folder is ever executed or unpickled.

@@ -3,6 +3,7 @@
     python scripts/train_default_models.py                  # every model
     python scripts/train_default_models.py shakespeare      # one of them
     python scripts/train_default_models.py assistant-nlu mood   # the assistant's two NLU models
+    python scripts/train_default_models.py --index-only     # add the copied-text index to the shipped models
 
 Each model is trained with a fixed seed and a fixed number of epochs, so a run
 on the same machine and versions gives the same model. The results (time,
@@ -17,6 +18,12 @@ examples and settings it was trained for. Before that, the same recipe is
 trained on 80% of each intent's examples and scored on the other 20% (the
 held-out accuracy recorded). Run them after editing the examples in
 ``jupyter_llm/assistant/data`` or the settings in ``understanding.py``.
+
+``--index-only`` trains nothing: it adds the copied-text index (``lm.copied``)
+of exactly the text each bundled language model was trained on (the first 90%
+of its corpus, checked against the fingerprint in its metadata) to the shipped
+folder, leaving every other file byte for byte as it was. Training records the
+index itself; this is for models trained before it did.
 
 ``--quick`` is a smoke test of the whole script: the same recipes for a few
 steps (one epoch of each NLU model), written under ``--out`` (required with
@@ -96,6 +103,33 @@ def train_one(name: str, corpora: Path, epochs: int | None, out: Path = OUT, log
     return _record(result, log)
 
 
+def index_one(name: str, corpora: Path, out: Path = OUT, log: Path = LOG) -> dict:
+    """Add the copied-text index of the text ``name`` was trained on to its folder (no training)."""
+    from jupyter_llm import store
+    from jupyter_llm.model.copied import FILES, CopyIndex
+    from jupyter_llm.text.sources import TextSource
+
+    corpus = RECIPES[name][0]
+    folder = out / name
+    files = {k: v for k, v in store.read_bundle(folder).items() if k not in FILES}
+    recorded = json.loads(files["metadata.json"])["corpus"]
+    source = TextSource.from_any(corpora / corpus)
+    if source.fingerprint() != recorded["fingerprint"]:
+        raise SystemExit(f"{name}: {corpora / corpus} is not the text it was trained on (its fingerprint differs).")
+    train, _ = source.split(0.1)  # as train_one's validation_split=0.1 cut it
+    start = time.perf_counter()
+    index = CopyIndex.build(train.iter_chunks(), f"first 90% of {corpus}", size_hint=train.nbytes)
+    seconds = time.perf_counter() - start
+    if recorded.get("chars_per_token") == 1.0 and index.segments[0].chars != recorded["train_tokens"]:
+        raise SystemExit(f"{name}: the text indexed has {index.segments[0].chars:,} characters, but the model "
+                         f"was trained on {recorded['train_tokens']:,}.")
+    files.update(index.to_files())
+    store.write_bundle(folder, files, overwrite=True)
+    return _record({"name": name, "copy_index": True, "corpus": corpus, "chars": index.segments[0].chars,
+                    "index_bytes": index.nbytes, "corpus_bytes": (corpora / corpus).stat().st_size,
+                    "seconds": round(seconds, 3)}, log)
+
+
 #: target -> the assistant model it trains (see jupyter_llm.assistant.understanding.KINDS)
 NLU_TARGETS = {"assistant-nlu": "assistant", "mood": "mood"}
 
@@ -167,6 +201,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help=f"a smoke test: {QUICK_STEPS} steps of each language model, "
                              f"{QUICK_NLU_EPOCHS} epoch of each NLU model (needs --out)")
+    parser.add_argument("--index-only", action="store_true",
+                        help="train nothing: add the copied-text index of their training text to the language models")
     args = parser.parse_args()
     unknown = [n for n in args.names if n not in RECIPES and n not in NLU_TARGETS]
     if unknown:
@@ -176,6 +212,12 @@ def main() -> None:
     if args.quick and args.out is None:
         parser.error("--quick needs --out: a quick model must not replace a shipped one")
     log = args.log or (args.out / "default_models.jsonl" if args.out else LOG)
+    if args.index_only:
+        for name in args.names or RECIPES:
+            if name not in RECIPES:
+                parser.error(f"--index-only applies to the language models ({', '.join(RECIPES)}), not {name!r}")
+            index_one(name, args.corpora, args.out or OUT, log)
+        return
     for name in args.names or [*RECIPES, *NLU_TARGETS]:
         if name in NLU_TARGETS:
             train_nlu(name, args.out, log, args.quick)

@@ -17,7 +17,8 @@ def test_save_then_load_gives_identical_logits(tiny_lm, tmp_path):
     clone = jl.load(tmp_path / "m")
     np.testing.assert_array_equal(tiny_lm.logits(TEXT), clone.logits(TEXT))
     assert clone.generate("A", max_tokens=30, seed=1) == tiny_lm.generate("A", max_tokens=30, seed=1)
-    assert sorted(os.listdir(path)) == ["config.json", "manifest.json", "metadata.json", "model.weights.h5", "tokenizer.json"]
+    assert sorted(os.listdir(path)) == ["config.json", "copied.json", "copied.npy", "manifest.json", "metadata.json",
+                                        "model.weights.h5", "tokenizer.json"]  # copied.*: the copied-text index
     meta = json.loads((path / "metadata.json").read_text())
     for key in ("corpus", "metrics", "created", "versions", "parameters"):
         assert key in meta

@@ -61,7 +61,7 @@ from typing import Any, Iterable, Iterator, Sequence, overload
 
 import numpy as np
 
-from ..errors import CorruptModelError, invalid
+from ..errors import CorruptModelError, NoCopyIndexError, invalid
 
 __all__ = ["BLOCK", "CHAIN", "MIN_CHARS", "MAX_BLOCKS", "CopiedSpan", "Copies", "CopyIndex", "Segment"]
 
@@ -74,6 +74,9 @@ CHAIN = 5
 MIN_CHARS = CHAIN * BLOCK
 #: The most blocks an index holds (one byte each on disk).
 MAX_BLOCKS = 10_000_000
+#: The places of one chain of blocks a query looks at: the first 16 in the training text. A passage found
+#: more often than that (a refrain, a run of spaces) may be reported in pieces, each at one of those places.
+MAX_OCCURRENCES = 16
 
 FORMAT = "jupyter_llm.copy_index"
 FORMAT_VERSION = 1
@@ -219,6 +222,11 @@ class CopyIndex:
     # === Building ===
 
     @classmethod
+    def empty(cls) -> "CopyIndex":
+        """An index of no text (:meth:`extended` adds one)."""
+        return cls((), np.zeros(0, np.uint8))
+
+    @classmethod
     def build(cls, chunks: Iterable[str] | str, description: str = "text", size_hint: int | None = None) -> "CopyIndex":
         """The index of one text, given whole or as a stream of chunks.
 
@@ -227,7 +235,7 @@ class CopyIndex:
         :data:`MAX_BLOCKS`; without one, the chunks are first gathered in a list
         to measure them.
         """
-        return cls((), np.zeros(0, np.uint8)).extended(chunks, description, size_hint)
+        return cls.empty().extended(chunks, description, size_hint)
 
     def extended(self, chunks: Iterable[str] | str, description: str = "text",
                  size_hint: int | None = None) -> "CopyIndex":
@@ -360,13 +368,50 @@ class CopyIndex:
             for block, (keys, index, offsets) in lookup.items():
                 k, i = np.concatenate(keys), np.concatenate(index)
                 order = np.argsort(k, kind="stable")
-                self._lookup[block] = (k[order], i[order], np.concatenate(offsets))
+                k, i = k[order], i[order]
+                # The first MAX_OCCURRENCES places of each chain (repetitive text would otherwise make a
+                # query of "      ..." meet every block).
+                new = np.concatenate([[True], k[1:] != k[:-1]]) if len(k) else np.zeros(0, bool)
+                first = np.maximum.accumulate(np.where(new, np.arange(len(k)), 0))
+                kept = np.arange(len(k)) - first < MAX_OCCURRENCES
+                self._lookup[block] = (k[kept], i[kept], np.concatenate(offsets))
         return self._lookup
 
     def __repr__(self) -> str:
         chars = sum(s.chars for s in self.segments)
         return (f"CopyIndex({len(self.segments)} text(s), {chars:,} characters in {len(self.hashes):,} blocks, "
                 f"{self.nbytes:,} bytes)")
+
+
+# === For LanguageModel (its copy_index and copied) ===
+
+
+def files_of(files: dict[str, bytes], folder: Any) -> tuple[dict[str, bytes], Any] | None:
+    """``(the index's files, folder)`` among a model folder's files, to read on first use; None when it has none."""
+    found = {name: files[name] for name in FILES if name in files}
+    return (found, folder) if found else None
+
+
+def index_of(value: Any, check: bool = False) -> CopyIndex | None:
+    """A CopyIndex from what a model holds: the index, None, or the ``(files, folder)`` of :func:`files_of`.
+
+    ``check``: ``value`` was given by the user (``lm.copy_index = ...``): refuse anything else in one sentence.
+    """
+    if check and value is not None and not isinstance(value, CopyIndex):
+        raise invalid("copy_index", "a CopyIndex or None", type(value).__name__)
+    return CopyIndex.from_files(*value) if isinstance(value, tuple) else value
+
+
+def copied(lm: Any, text: str, min_chars: int = MIN_CHARS) -> Copies:
+    """:meth:`LanguageModel.copied`: ask the model's index, or say in one sentence that it has none."""
+    index = lm.copy_index
+    if index is None:
+        name = f"'{lm.name}'" if lm.name else "This model"
+        raise NoCopyIndexError(
+            f"{name} has no copied-text index (it was trained with copy_index=False, or by a jupyter_llm from "
+            "before there was one). Expected a model trained with copy_index=True, the default, or an index "
+            "given with lm.copy_index = CopyIndex.build(training_text).")
+    return index.find(text, min_chars)
 
 
 # === The hashing (the format: changing it needs a new HASH name) ===
@@ -439,12 +484,11 @@ def _spans_for(cps: np.ndarray, block: int, keys: np.ndarray, order: np.ndarray,
     idx = np.lexsort((q, d))
     q, d = q[idx], d[idx]
     breaks = np.flatnonzero((np.diff(d) != 0) | (np.diff(q) != block)) + 1
-    spans = []
-    for run in np.split(np.arange(len(q)), breaks):
-        first, last = int(q[run[0]]), int(q[run[-1]])
-        if (last - first) // block + CHAIN >= need:
-            spans.append((first, last + CHAIN * block, first + int(d[run[0]])))
-    return spans
+    firsts = np.concatenate([[0], breaks])
+    lasts = np.concatenate([breaks - 1, [len(q) - 1]])
+    keep = (q[lasts] - q[firsts]) // block + CHAIN >= need
+    starts, ends = q[firsts[keep]], q[lasts[keep]] + CHAIN * block
+    return list(zip(starts.tolist(), ends.tolist(), (starts + d[firsts[keep]]).tolist()))
 
 
 def _without_overlaps(spans: list[tuple[int, int, int]], min_chars: int) -> Iterator[tuple[int, int, int]]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import store
 from ..config import ModelConfig
-from ..errors import CorruptModelError, DataError, NoCopyIndexError, PromptTooLongError, invalid
+from ..errors import CorruptModelError, DataError, PromptTooLongError, invalid
 from ..generation.sampling import SamplingOptions
 from ..text.sources import TextSource
 from ..text.tokenizers import Tokenizer
@@ -62,8 +62,7 @@ class LanguageModel:
         self._decoder = None
         self._nats = None
         self._logits = None
-        self._copy_index = None  # a CopyIndex, or the files it is read from on first use (see copy_index)
-        self._copy_folder: Any = None
+        self._copy_index: Any = None  # a CopyIndex, or (files, folder) to read it from on first use
 
     @classmethod
     def build(cls, config: ModelConfig, tokenizer: Tokenizer, metadata: dict[str, Any] | None = None) -> "LanguageModel":
@@ -398,51 +397,31 @@ class LanguageModel:
 
         return saliency(self, text, position=position, method=method, steps=steps)
 
-    # === Copied text (#15; the index is in copied.py) ===
+    # === Copied text (#15; the work is in copied.py) ===
 
     @property
     def copy_index(self):
-        """The :class:`~jupyter_llm.model.copied.CopyIndex` of the training text, or None.
+        """The :class:`~jupyter_llm.model.copied.CopyIndex` of the training text, or None (read on first use)."""
+        from .copied import index_of
 
-        Training records it (unless ``copy_index=False``); a loaded model reads
-        it from its folder on first use. Set it to index a text by hand
-        (``lm.copy_index = CopyIndex.build(text)``) or to None to save the model without one.
-        """
-        if isinstance(self._copy_index, dict):
-            from .copied import CopyIndex
-
-            self._copy_index = CopyIndex.from_files(self._copy_index, self._copy_folder)
+        self._copy_index = index_of(self._copy_index)
         return self._copy_index
 
     @copy_index.setter
     def copy_index(self, index) -> None:
-        from .copied import CopyIndex
+        from .copied import index_of
 
-        if index is not None and not isinstance(index, CopyIndex):
-            raise invalid("copy_index", "a CopyIndex or None", type(index).__name__)
-        self._copy_index = index
+        self._copy_index = index_of(index, check=True)
 
     def copied(self, text: str, min_chars: int = 55):
         """The spans of ``text`` found verbatim in the training text, with their offsets there.
 
-        ``min_chars`` is the shortest span reported (at least 55); every copy of
-        ``min_chars`` rounded up to whole 11-character blocks plus 10 characters
-        (65 for the default) is found, and a span's ends are within 10 characters
-        of the copy's. Returns :class:`~jupyter_llm.model.copied.Copies`, a
-        sequence of :class:`~jupyter_llm.model.copied.CopiedSpan`
-        ``(start, end, text, source_offset)``.
-
-        Raises:
-            NoCopyIndexError: the model was trained with ``copy_index=False``, or before jupyter_llm kept an index.
+        Returns :class:`~jupyter_llm.model.copied.Copies` of ``CopiedSpan(start, end, text, source_offset)``, spans
+        of ``min_chars`` (>= 55) or more; guarantees in :mod:`jupyter_llm.model.copied`. NoCopyIndexError: none.
         """
-        index = self.copy_index
-        if index is None:
-            name = f"'{self.name}'" if self.name else "This model"
-            raise NoCopyIndexError(
-                f"{name} has no copied-text index (it was trained with copy_index=False, or by a jupyter_llm from "
-                "before there was one). Expected a model trained with copy_index=True, the default, or an index "
-                "given with lm.copy_index = CopyIndex.build(training_text).")
-        return index.find(text, min_chars)
+        from .copied import copied
+
+        return copied(self, text, min_chars)
 
     # === Persistence ===
 
@@ -464,8 +443,7 @@ class LanguageModel:
             "metadata.json": store.json_bytes(metadata),
             WEIGHTS: weights,
         }
-        if self.copy_index is not None:
-            files.update(self.copy_index.to_files())
+        files.update(self.copy_index.to_files() if self.copy_index is not None else {})  # copied.json, .npy
         folder = store.write_bundle(target, files, overwrite=overwrite)
         self.metadata = metadata
         if store.is_bundled_name(path_or_name):
@@ -530,11 +508,8 @@ class LanguageModel:
         model = build_model(config)
         store.load_weights_from(model, files, folder, writer="jupyter_llm")
         lm = cls(model, tokenizer, config, metadata, name=folder.name)
-        from .copied import FILES as COPY_FILES
-
-        if any(f in files for f in COPY_FILES):  # read on first use (lm.copied)
-            lm._copy_index = {f: files[f] for f in COPY_FILES if f in files}
-            lm._copy_folder = folder
+        from .copied import files_of  # the copied-text index, read on first use (lm.copy_index)
+        lm._copy_index = files_of(files, folder)
         if prepare or (prepare is None and _warm_up_wanted()):
             lm.prepare_in_background()
         return lm

@@ -49,6 +49,9 @@ TRAINING: dict[str, Option] = {o.name: o for o in [
            metavar="TEXT"),
     Option("resume", bool, False, "continue from the last checkpoint (epochs is then the total)"),
     Option("overwrite", bool, False, "replace a saved model of the same name"),
+    Option("copy_index", bool, True, "keep a hashed index of the training text in the model, for lm.copied "
+           "(turn it off for private text: the index lets whoever has the model test whether a passage was in it)",
+           flag="--no-copy-index"),
     # === Tokenizer and size of a new model ===
     Option("tokenizer", str, "char", "how text is cut into tokens", choices=TOKENIZERS,
            metavar="{" + ",".join(TOKENIZERS) + "}"),
@@ -98,6 +101,7 @@ class TrainOptions:
     sample_prompt: str | None = None
     resume: bool = False
     overwrite: bool = False
+    copy_index: bool = TRAINING["copy_index"].default
     tokenizer: Any = TRAINING["tokenizer"].default
     size: str = TRAINING["size"].default
     max_vocab: int | None = None

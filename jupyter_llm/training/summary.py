@@ -40,8 +40,11 @@ def metrics_of(control: _TrainingControl, history: list[dict[str, Any]], reason:
 
 
 def record(setup: Setup, corpus: Corpus, control: _TrainingControl, metrics: dict[str, Any], *,
-           validation_split: float, separate_validation: bool) -> None:
-    """Write the run into the model's metadata: when, on what text, its metrics and its history."""
+           validation_split: float, separate_validation: bool, copy_index: bool = True) -> None:
+    """Write the run into the model's metadata (when, on what text, its metrics and its history) and its index.
+
+    ``copy_index``: record the copied-text index of the text trained on (:func:`index_copies`), or drop it.
+    """
     src = corpus.src
     setup.lm.metadata.update({
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -57,6 +60,26 @@ def record(setup: Setup, corpus: Corpus, control: _TrainingControl, metrics: dic
         "metrics": metrics,
         "history": setup.history,
     })
+    index_copies(setup, corpus, copy_index)
+
+
+def index_copies(setup: Setup, corpus: Corpus, keep: bool) -> None:
+    """Record the copied-text index of the text trained on (added to a model's own), or drop it (``keep=False``).
+
+    A model trained further adds the new text to its index (the same text again, by fingerprint, adds
+    nothing). ``keep=False`` drops the index of a model trained further too: an index of part of the text
+    would answer "not copied" for the rest. It is for private text: the index lets whoever holds the
+    model test whether a passage they have was in the training text. One more pass over the training
+    text (streamed for a large file): 10 ms for tiny Shakespeare.
+    """
+    if not keep:
+        setup.lm.copy_index = None
+        return
+    from ..model.copied import CopyIndex
+
+    train = corpus.train
+    index = setup.lm.copy_index or CopyIndex.empty()
+    setup.lm.copy_index = index.extended(train.iter_chunks(), train.description, size_hint=train.nbytes)
 
 
 def finish(setup: Setup, control: _TrainingControl, metrics: dict[str, Any], reason: str, *, epochs: int,

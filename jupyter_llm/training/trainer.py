@@ -67,6 +67,7 @@ def train(
     streaming: bool | None = None,
     overwrite: bool = False,
     jit_compile: bool = False,
+    copy_index: bool = True,
     **options: Any,
 ):
     """Train a language model on ``source`` and return a :class:`~jupyter_llm.LanguageModel`.
@@ -100,6 +101,7 @@ def train(
         time_limit: stop after this many seconds (at the end of a step).
         stop_event: a ``threading.Event``; setting it stops after the current step.
         streaming, jit_compile: force (True) or forbid (False) streaming from disk; compile the step with XLA.
+        copy_index: keep an index of the text trained on for ``lm.copied`` (False: none; see summary.index_copies).
         **options: any :class:`ModelConfig` field (``rnn_units=512``, ``seq_len=64``, ...).
 
     Every option's range is in :data:`~jupyter_llm.training.options.TRAINING`. To hold
@@ -118,7 +120,7 @@ def train(
         options, epochs=epochs, steps_per_epoch=steps_per_epoch, validation_split=validation_split,
         early_stopping=early_stopping, time_limit=time_limit, sample_tokens=sample_tokens,
         sample_prompt=sample_prompt, resume=resume, overwrite=overwrite, tokenizer=tokenizer, size=size,
-        max_vocab=max_vocab, min_freq=min_freq)
+        max_vocab=max_vocab, min_freq=min_freq, copy_index=copy_index)
     checkpoint = prepare.check_destination(name, opts, tensorboard_dir, checkpoint_dir)
     corpus = prepare.read_corpus(source, validation_data, opts.validation_split, column, encoding)
     setup = prepare.model_setup(corpus, opts, {**options, **opts.config_overrides()}, model=model, config=config,
@@ -143,7 +145,7 @@ def train(
         raise
     metrics = summary.metrics_of(control, setup.history, reason, restored, opts.early_stopping)
     summary.record(setup, corpus, control, metrics, validation_split=opts.validation_split,
-                   separate_validation=validation_data is not None)
+                   separate_validation=validation_data is not None, copy_index=opts.copy_index)
     setup.lm.metadata["run"] = log.id
     summary.finish(setup, control, metrics, reason, epochs=opts.epochs, name=name, subscribers=subscribers)
     log.save(opts, setup, corpus, metrics, reason)

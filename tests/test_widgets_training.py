@@ -368,3 +368,35 @@ def test_a_budget_on_a_short_text_makes_an_epoch_several_passes_and_shows_its_st
     assert settings.time_limit == 120 and settings.steps_per_epoch == panel.steps_per_epoch.value
     panel.train_for.value = 0
     assert panel.steps_per_epoch.value == 7 and panel._settings().time_limit is None
+
+
+def test_earlier_runs_on_the_same_text_are_drawn_behind_the_new_one(shakespeare_text):
+    import jupyter_llm as jl
+
+    text, other = shakespeare_text[:8000], shakespeare_text[8000:16000]
+    jl.train(other, size="tiny", seq_len=16, batch_size=8, steps_per_epoch=3, progress=False, sample_tokens=0)
+    panel = TrainingPanel(text, epochs=2, steps_per_epoch=3, sample_tokens=0, seed=1, **TINY)
+    panel.train()
+    assert panel.wait(120) and panel.error is None
+    # The first run on this text: nothing earlier to draw (the run on another text is not this text's).
+    assert "jl-earlier-run" not in panel.chart.value and panel.compare.layout.display == "none"
+
+    panel.learning_rate.value = 0.01
+    panel.train()
+    assert panel.wait(120) and panel.error is None
+    chart = panel.chart.value
+    assert chart.count('class="jl-earlier-run"') == 1 and "earlier run (1)" in chart
+    first = jl.runs().iloc[1]  # the history: the other text's run, then the panel's two
+    assert f"val_loss {first.val_loss:.3f}" in html.unescape(chart) and "lr 0.003" in chart
+    assert panel.compare.layout.display is None
+    panel.compare.value = False  # the user hides them
+    assert "jl-earlier-run" not in panel.chart.value
+    panel.compare.value = True
+    assert "jl-earlier-run" in panel.chart.value
+
+    # Continuing the same model: its own runs are already on the chart, so only the others are drawn behind.
+    panel.continue_training.value = True
+    panel.train()
+    assert panel.wait(120) and panel.error is None
+    assert panel.chart.value.count('class="jl-earlier-run"') == 1
+    assert len(jl.runs()) == 4

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 #: Colours of the loss curves (training, validation).
 TRAIN_COLOR = "var(--jp-brand-color1, #1976d2)"
 VAL_COLOR = "var(--jp-warn-color1, #ef6c00)"
+EARLIER_COLOR = "var(--jp-ui-font-color3, #9e9e9e)"  # earlier runs, behind the current one
 
 CSS = """
 .jl-panel {

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from ._theme import TRAIN_COLOR, VAL_COLOR, esc
+from ._theme import EARLIER_COLOR, TRAIN_COLOR, VAL_COLOR, esc
 
 #: At most this many points are drawn per curve (longer runs are averaged into buckets).
 MAX_POINTS = 300
 
 Point = tuple[float, float]
+#: An earlier run drawn behind the current one: ``(label, training points, validation points)``.
+Earlier = tuple[str, Sequence[Point], Sequence[Point]]
 
 
 def downsample(points: Sequence[Point], limit: int = MAX_POINTS) -> list[Point]:
@@ -54,15 +56,20 @@ def _fmt(v: float) -> str:
 
 
 def loss_chart_svg(train: Sequence[Point], val: Sequence[Point] = (), *, width: int = 460, height: int = 170,
-                   x_label: str = "step", title: str = "loss (nats/token)", train_label: str = "training") -> str:
+                   x_label: str = "step", title: str = "loss (nats/token)", train_label: str = "training",
+                   earlier: Sequence[Earlier] = ()) -> str:
     """The training and validation loss against ``x`` (the step) as an SVG string.
 
     Args:
         train: ``(step, loss)`` pairs, one per training step.
         val: ``(step, val_loss)`` pairs, one per epoch.
+        earlier: earlier runs to compare with, drawn muted and dashed behind
+            the current one, each named by its label on hover.
     """
     tr = downsample(train)
     va = downsample(val)
+    before = [(label, downsample(t), downsample(v)) for label, t, v in earlier]
+    before = [(label, t, v) for label, t, v in before if t or v]
     left, right, top, bottom = 44, 10, 20, 24
     pw, ph = width - left - right, height - top - bottom
     text_style = "fill:var(--jp-ui-font-color2,#666);font:10px var(--jp-ui-font-family,sans-serif)"
@@ -72,19 +79,22 @@ def loss_chart_svg(train: Sequence[Point], val: Sequence[Point] = (), *, width: 
     legend_x = left + pw
     legend = [("validation", VAL_COLOR)] if va else []
     legend = [(train_label, TRAIN_COLOR)] + legend
+    if before:
+        legend.append((f"earlier run{'s' if len(before) > 1 else ''} ({len(before)})", EARLIER_COLOR))
     for name, color in reversed(legend):
         label_w = int(5.6 * len(name)) + 26
         legend_x -= label_w
         out.append(f'<line x1="{legend_x}" y1="10" x2="{legend_x + 14}" y2="10" style="stroke:{color};stroke-width:2"/>'
                    f'<text x="{legend_x + 18}" y="13" style="{text_style}">{name}</text>')
     out.append(f'<text x="{left}" y="13" style="{text_style};font-weight:600">{esc(title)}</text>')
-    if not tr and not va:
+    if not tr and not va and not before:
         out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" style="fill:none;{grid_style}"/>'
                    f'<text x="{left + pw / 2}" y="{top + ph / 2 + 4}" text-anchor="middle" style="{text_style}">'
                    "the loss curves appear after the first steps</text></svg>")
         return "".join(out)
-    xs = [x for x, _ in tr + va]
-    ys = [y for _, y in tr + va]
+    everything = tr + va + [p for _, t, v in before for p in (*t, *v)]
+    xs = [x for x, _ in everything]
+    ys = [y for _, y in everything]
     x0, x1 = min(min(xs), 0.0), max(xs)
     if x1 <= x0:
         x1 = x0 + 1
@@ -107,6 +117,18 @@ def loss_chart_svg(train: Sequence[Point], val: Sequence[Point] = (), *, width: 
         out.append(f'<text x="{x:.1f}" y="{top + ph + 13}" text-anchor="middle" style="{text_style}">{_fmt(t)}</text>')
     out.append(f'<text x="{left + pw}" y="{height - 1}" text-anchor="end" style="{text_style}">{esc(x_label)}</text>')
     out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" style="fill:none;{grid_style}"/>')
+    for label, t, v in before:
+        out.append(f'<g class="jl-earlier-run"><title>{esc(label)}</title>')
+        if len(t) > 1:
+            pts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in t)
+            out.append(f'<polyline points="{pts}" style="fill:none;stroke:{EARLIER_COLOR};stroke-width:1;'
+                       f'stroke-dasharray:4 3;opacity:.8"/>')
+        if len(v) > 1:
+            pts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in v)
+            out.append(f'<polyline points="{pts}" style="fill:none;stroke:{EARLIER_COLOR};stroke-width:1.5"/>')
+        for x, y in v:
+            out.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2.5" style="fill:{EARLIER_COLOR}"/>')
+        out.append("</g>")
     if tr:
         pts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in tr)
         out.append(f'<polyline class="jl-train-curve" points="{pts}" '

@@ -28,6 +28,7 @@ from .._namespace import is_language_model
 from .._theme import error_html, esc, section, style_widget
 from .._threads import Job, Throttle
 from ..loss_chart import loss_chart_svg
+from .history import earlier_runs, text_fingerprint
 from .plan import BUDGETS, budget_words, plan
 from .run import Curve, Progress, Settings, record, summary_rows
 from .sizes import SizeTable
@@ -118,6 +119,8 @@ class TrainingPanel(widgets.VBox):
         self._lock = threading.RLock()
         self._run = Progress()
         self._curve = Curve()
+        self._earlier: list = []  # earlier runs on the same text, drawn behind this one (training/history.py)
+        self._own_runs: list[str | None] = []  # the run ids of this panel's model, continued or not
         self._throttle = Throttle(update_interval)
         self._stop_event = threading.Event()
         self._shown = False
@@ -209,6 +212,10 @@ class TrainingPanel(widgets.VBox):
         self.progress_text.add_class("jl-progress-text")
         self.chart = widgets.HTML()
         self.chart.add_class("jl-chart")
+        self.compare = widgets.Checkbox(value=True, description="show earlier runs on this text", indent=False,
+                                        layout=L(width="auto"),
+                                        tooltip="Draw the loss curves of earlier training runs on the same text "
+                                                "(from the run history, jl.runs()) behind this one")
         self.sample = widgets.HTML()
         self.summary = widgets.HTML()
         self.summary.add_class("jl-summary")
@@ -227,7 +234,8 @@ class TrainingPanel(widgets.VBox):
         title = widgets.HTML('<span class="jl-title">Train a language model</span>')
         header = widgets.HBox([title], layout=L(width="100%"))
         header.add_class("jl-header")
-        results = widgets.HBox([self.chart, widgets.VBox([self.sample, self.summary],
+        chart = widgets.VBox([self.chart, self.compare], layout=L(flex="0 0 auto"))
+        results = widgets.HBox([chart, widgets.VBox([self.sample, self.summary],
                                                          layout=L(flex="1 1 300px", min_width="280px"))],
                                layout=L(flex_flow="row wrap", align_items="flex-start", width="100%"))
         progress = widgets.VBox([self.status, self.progress, self.progress_text, results],
@@ -262,6 +270,7 @@ class TrainingPanel(widgets.VBox):
         self.train_button.on_click(lambda _: self.train())
         self.stop_button.on_click(lambda _: self.stop())
         self.save_button.on_click(lambda _: self.save())
+        self.compare.observe(lambda _: self._render_chart(), names="value")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # Showing the panel is the moment to time the chosen size, once, in the background.
@@ -470,12 +479,26 @@ class TrainingPanel(widgets.VBox):
             with self._lock:
                 self._curve.reset()
             self.samples = []
+            self._own_runs = []
+        self._find_earlier(s)
         return jl.train(
             s.source, model=self.model, epochs=s.epochs, validation_split=s.validation_split, column=s.column,
             steps_per_epoch=s.steps_per_epoch, on_progress=self._on_progress, progress=False,
             stop_event=self._stop_event, sample_prompt=s.sample_prompt or None, sample_tokens=s.sample_tokens,
             time_limit=s.time_limit,
         )
+
+    def _find_earlier(self, s: Settings) -> None:
+        """The earlier runs on this text, from the run history (a run on a new text has none)."""
+        own = set(self._own_runs) if s.continue_training else set()  # already on the chart: this model's runs
+        try:
+            fingerprint = text_fingerprint(s.source, s.column)
+            earlier = earlier_runs(fingerprint, exclude=own)
+        except (OSError, ValueError, KeyError, TypeError):  # an unreadable history draws no comparison
+            earlier = []
+        with self._lock:
+            self._earlier = earlier
+        self._render_chart()
 
     def _on_progress(self, event: Any) -> None:
         """A ProgressEvent from the training thread: record it, update the display now and then."""
@@ -497,6 +520,7 @@ class TrainingPanel(widgets.VBox):
             self._run.phase = "done"
         if job.error is None and job.result is not None:
             self.model = job.result
+            self._own_runs.append(self.model.metadata.get("run"))
             self._record_speed()
         self._render_progress()
         self._render_chart()
@@ -552,7 +576,9 @@ class TrainingPanel(widgets.VBox):
     def _render_chart(self) -> None:
         with self._lock:
             train, val = list(self._curve.train), list(self._curve.val)
-        self.chart.value = loss_chart_svg(train, val, train_label="training (smoothed)")
+            earlier = list(self._earlier) if self.compare.value else []
+        self.compare.layout.display = None if self._earlier else "none"
+        self.chart.value = loss_chart_svg(train, val, train_label="training (smoothed)", earlier=earlier)
 
     def _render_summary(self) -> None:
         if self.model is None:

@@ -20,27 +20,39 @@ one training text. Runs of one alignment that overlap are joined into a span.
 
 What is guaranteed
 ------------------
-* Every span reported is made of whole blocks of the training text whose
-  hashes all match, so it is at least ``CHAIN * BLOCK`` = 55 characters long.
-  A span not really in the training text needs five 8-bit hashes to agree by
-  chance: about ``blocks * query length / 2**40`` false spans per query (1e-4
-  for a 1,000-character query against tiny Shakespeare).
+* Every span reported is made of at least ``ceil(min_chars / BLOCK)``
+  consecutive whole blocks of the training text whose hashes all match, so it
+  is at least ``min_chars`` long. ``min_chars`` is 66 by default (six blocks)
+  and at least :data:`MIN_CHARS` = 55 (five). A span not really in the
+  training text needs all those 8-bit hashes to agree by chance: about
+  ``blocks * query length / 2**(8 * m)`` false spans per query for spans of
+  ``m`` blocks. Against tiny Shakespeare (91,000 blocks), per 1,000-character
+  query: 8e-5 with five blocks (one was found in the 13 million characters of
+  Python's PEPs), 3e-7 with six (the default).
 * Every passage of the query that occurs verbatim in the training text and is
   at least ``(m + 1) * BLOCK - 1`` characters long, where ``m`` is the number
-  of blocks a span needs (``max(CHAIN, ceil(min_chars / BLOCK))``), is found:
-  with the default ``min_chars`` of 55, every copy of 65 characters or more.
-  Shorter copies are found when they happen to cover enough whole blocks.
+  of blocks a span needs (``ceil(min_chars / BLOCK)``, at least ``CHAIN``),
+  is found: with the default ``min_chars`` of 66, every copy of 76 characters
+  or more (65 with ``min_chars=55``). Shorter copies are found when they
+  happen to cover enough whole blocks.
 * A span's bounds are those of the whole blocks inside the copy: the copy may
   go on up to ``BLOCK - 1`` (10) characters beyond each end of the span
-  reported, never less far. ``source_offset`` is exact: the training text has
-  ``span.text`` at that offset (hash collisions aside).
+  reported. ``source_offset`` is the copy's place in the training text, to the
+  character (``source_offset - start`` is the same for the copy and the span).
+* Hash collisions: each block is checked by its own 8 bits, so a block next to
+  a copy that differs from the training text still matches 1 time in 256. A
+  span's end then runs on by that one block (11 characters) past the copy (8
+  ends in 2,000 in the benchmark), and two copies one edited block apart are
+  joined across it. Everywhere else ``span.text`` is the training text at
+  ``source_offset``.
 
 Size
 ----
 At most :data:`MAX_BLOCKS` blocks (10,000,000 bytes on disk, the blocks of 110
 million characters). A longer training text gets longer blocks, the fewest
-characters that keep it under the limit, and the guarantees above grow with
-them (each text's block length is in :attr:`CopyIndex.segments`).
+characters that keep it under the limit (each text's block length is in
+:attr:`CopyIndex.segments`): a span needs as many blocks as before, so the
+lengths above grow in proportion to the block (``(m + 1) * block - 1``).
 
 Privacy
 -------
@@ -63,15 +75,17 @@ import numpy as np
 
 from ..errors import CorruptModelError, NoCopyIndexError, invalid
 
-__all__ = ["BLOCK", "CHAIN", "MIN_CHARS", "MAX_BLOCKS", "CopiedSpan", "Copies", "CopyIndex", "Segment"]
+__all__ = ["BLOCK", "CHAIN", "MIN_CHARS", "DEFAULT_MIN_CHARS", "MAX_BLOCKS", "CopiedSpan", "Copies", "CopyIndex", "Segment"]
 
 #: Characters per block of the training text (one hash byte each). 11 keeps tiny Shakespeare's index under
 #: 10% of its size with room for the header; shorter blocks would cross it.
 BLOCK = 11
 #: Consecutive blocks a span needs at least: five 8-bit hashes, 40 bits, make a chance match rare.
 CHAIN = 5
-#: The shortest span reported (and the smallest ``min_chars`` allowed): ``CHAIN * BLOCK``.
+#: The smallest ``min_chars`` allowed: ``CHAIN * BLOCK``.
 MIN_CHARS = CHAIN * BLOCK
+#: The default ``min_chars``: six blocks, 48 bits, so that a false span is rarer still (see the module's docstring).
+DEFAULT_MIN_CHARS = 6 * BLOCK
 #: The most blocks an index holds (one byte each on disk).
 MAX_BLOCKS = 10_000_000
 #: The places of one chain of blocks a query looks at: the first 16 in the training text. A passage found
@@ -321,18 +335,18 @@ class CopyIndex:
 
     # === Asking ===
 
-    def guaranteed_chars(self, min_chars: int = MIN_CHARS) -> int:
+    def guaranteed_chars(self, min_chars: int = DEFAULT_MIN_CHARS) -> int:
         """Every copy at least this long is found by ``find(text, min_chars)`` (the longest block decides)."""
         block = max((s.block for s in self.segments), default=BLOCK)
         return (_blocks_needed(min_chars, block) + 1) * block - 1
 
-    def find(self, text: str, min_chars: int = MIN_CHARS) -> Copies:
+    def find(self, text: str, min_chars: int = DEFAULT_MIN_CHARS) -> Copies:
         """The spans of ``text`` found verbatim in the training text (see the module's guarantees).
 
         Args:
             text: any string; Unicode code points are compared exactly (no case
                 folding, no normalisation of spaces).
-            min_chars: the shortest span reported; at least :data:`MIN_CHARS` (55).
+            min_chars: the shortest span reported: 66 by default, at least :data:`MIN_CHARS` (55).
 
         Returns:
             :class:`Copies`, the spans in the order of the text, none overlapping.
@@ -402,7 +416,7 @@ def index_of(value: Any, check: bool = False) -> CopyIndex | None:
     return CopyIndex.from_files(*value) if isinstance(value, tuple) else value
 
 
-def copied(lm: Any, text: str, min_chars: int = MIN_CHARS) -> Copies:
+def copied(lm: Any, text: str, min_chars: int = DEFAULT_MIN_CHARS) -> Copies:
     """:meth:`LanguageModel.copied`: ask the model's index, or say in one sentence that it has none."""
     index = lm.copy_index
     if index is None:
@@ -462,7 +476,9 @@ def _chain_keys(hashes: np.ndarray, step: int = 1) -> np.ndarray:
 
 
 def _blocks_needed(min_chars: int, block: int) -> int:
-    return max(CHAIN, -(-min_chars // block))
+    """Blocks a span needs: those ``min_chars`` takes in blocks of BLOCK characters (the same evidence, in
+    bits, whatever the block length), at least CHAIN."""
+    return max(CHAIN, -(-min_chars // BLOCK))
 
 
 def _spans_for(cps: np.ndarray, block: int, keys: np.ndarray, order: np.ndarray, offsets: np.ndarray,

@@ -413,7 +413,7 @@ class LanguageModel:
 
         self._copy_index = index_of(index, check=True)
 
-    def copied(self, text: str, min_chars: int = 55):
+    def copied(self, text: str, min_chars: int = 66):
         """The spans of ``text`` found verbatim in the training text, with their offsets there.
 
         Returns :class:`~jupyter_llm.model.copied.Copies` of ``CopiedSpan(start, end, text, source_offset)``, spans

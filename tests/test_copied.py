@@ -276,3 +276,24 @@ def test_the_bundled_model_answers_through_lm_copied():
     first = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
     [span] = lm.copied(first)
     assert span.source_offset == span.start  # the corpus's first lines
+
+
+def test_index_only_adds_the_index_and_leaves_every_other_file_as_it_was(tmp_path, corpora):
+    """``scripts/train_default_models.py --index-only``, on a copy of the bundled folder (never the shipped one)."""
+    import importlib.util
+
+    if not (corpora / "tinyshakespeare.txt").is_file():
+        return  # the script needs the corpus; the bundled index itself is checked above
+    spec = importlib.util.spec_from_file_location("train_default_models", ROOT / "scripts" / "train_default_models.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    shipped = store.bundled_dir() / "shakespeare"
+    out = tmp_path / "models"
+    without = {k: v for k, v in store.read_bundle(shipped).items() if k not in copied.FILES}
+    store.write_bundle(out / "shakespeare", without)  # as the model was before it had an index
+    result = script.index_one("shakespeare", corpora, out, log=tmp_path / "log.jsonl")
+    assert result["index_bytes"] <= 0.1 * result["corpus_bytes"]
+    for path in shipped.iterdir():
+        if path.name != store.MANIFEST:
+            assert (out / "shakespeare" / path.name).read_bytes() == path.read_bytes(), path.name
+    assert store.read_bundle(out / "shakespeare").keys() == store.read_bundle(shipped).keys()

@@ -297,3 +297,13 @@ def test_index_only_adds_the_index_and_leaves_every_other_file_as_it_was(tmp_pat
         if path.name != store.MANIFEST:
             assert (out / "shakespeare" / path.name).read_bytes() == path.read_bytes(), path.name
     assert store.read_bundle(out / "shakespeare").keys() == store.read_bundle(shipped).keys()
+
+
+def test_a_streamed_text_gives_the_index_of_the_whole_text(shakespeare_text):
+    """Training reads a large file in chunks: the blocks run on across the chunks' ends."""
+    rng = random.Random(1)
+    cuts = sorted(rng.sample(range(1, len(shakespeare_text)), 40))
+    chunks = [shakespeare_text[a:b] for a, b in zip([0, *cuts], [*cuts, len(shakespeare_text)])]
+    streamed = CopyIndex.build(iter(chunks), size_hint=len(shakespeare_text))
+    whole = CopyIndex.build(shakespeare_text)
+    assert streamed.segments == whole.segments and np.array_equal(streamed.hashes, whole.hashes)

@@ -23,12 +23,14 @@ from .errors import (
     JupyterLLMError,
     ModelExistsError,
     ModelNotFoundError,
+    NoCopyIndexError,
     PromptTooLongError,
     TrainingDivergedError,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model.attention import AttentionMap
+    from .model.copied import CopiedSpan, Copies, CopyIndex
     from .model.explain import Explanation, Saliency
     from .model.language_model import LanguageModel
     from .run_history import runs
@@ -47,6 +49,9 @@ _LAZY = {
     "AttentionMap": ".model.attention",
     "Explanation": ".model.explain",
     "Saliency": ".model.explain",
+    "CopiedSpan": ".model.copied",
+    "Copies": ".model.copied",
+    "CopyIndex": ".model.copied",
     "list_models": ".store",
     "delete_model": ".store",
     "runs": ".run_history",
@@ -73,6 +78,9 @@ __all__ = [
     "AttentionMap",
     "Explanation",
     "Saliency",
+    "CopiedSpan",
+    "Copies",
+    "CopyIndex",
     "ProgressEvent",
     "Tokenizer",
     "CharTokenizer",
@@ -89,6 +97,7 @@ __all__ = [
     "CorruptModelError",
     "PromptTooLongError",
     "TrainingDivergedError",
+    "NoCopyIndexError",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]

@@ -424,7 +424,7 @@ def copied(lm: Any, text: str, min_chars: int = DEFAULT_MIN_CHARS) -> Copies:
         raise NoCopyIndexError(
             f"{name} has no copied-text index (it was trained with copy_index=False, or by a jupyter_llm from "
             "before there was one). Expected a model trained with copy_index=True, the default, or an index "
-            "given with lm.copy_index = CopyIndex.build(training_text).")
+            "given with lm.copy_index = jl.CopyIndex.build(training_text).")
     return index.find(text, min_chars)
 
 

@@ -307,3 +307,18 @@ def test_a_streamed_text_gives_the_index_of_the_whole_text(shakespeare_text):
     streamed = CopyIndex.build(iter(chunks), size_hint=len(shakespeare_text))
     whole = CopyIndex.build(shakespeare_text)
     assert streamed.segments == whole.segments and np.array_equal(streamed.hashes, whole.hashes)
+
+
+def test_jupyter_llm_train_no_copy_index_saves_no_index(tmp_path, capsys, shakespeare_text):
+    from jupyter_llm.cli import main
+
+    corpus = tmp_path / "private.txt"
+    corpus.write_text(shakespeare_text[:20_000], encoding="utf-8")
+    tiny = ["--size", "tiny", "--seq-len", "16", "--batch-size", "8", "--steps-per-epoch", "2", "--epochs", "1"]
+    assert main(["train", str(corpus), "--name", "private", "--no-copy-index", *tiny]) == 0
+    assert main(["train", str(corpus), "--name", "kept", *tiny]) == 0
+    capsys.readouterr()
+    assert not any(p.name.startswith("copied") for p in store.resolve("private").iterdir())
+    assert {"copied.json", "copied.npy"} <= {p.name for p in store.resolve("kept").iterdir()}
+    [span] = jl.load("kept", prepare=False).copied(shakespeare_text[1000:1300])
+    assert span.source_offset - span.start == 1000

@@ -33,8 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model.copied import CopiedSpan, Copies, CopyIndex
     from .model.explain import Explanation, Saliency
     from .model.language_model import LanguageModel
-    from .run_history import runs
-    from .store import delete_model, list_models
+    from .run_history import delete_model, runs
+    from .store import list_models
     from .text.tokenizers import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer
     from .training.events import ProgressEvent
     from .training.prepare import build_model
@@ -53,7 +53,7 @@ _LAZY = {
     "Copies": ".model.copied",
     "CopyIndex": ".model.copied",
     "list_models": ".store",
-    "delete_model": ".store",
+    "delete_model": ".run_history",
     "runs": ".run_history",
     "Tokenizer": ".text.tokenizers",
     "CharTokenizer": ".text.tokenizers",

@@ -38,6 +38,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import store
 from .errors import invalid
 
 FORMAT = "jupyter_llm.run"
@@ -52,9 +53,7 @@ COLUMNS = ("id", "started", "status", "model", "base", "data", "fingerprint", "s
 
 def runs_dir() -> Path:
     """Where run records live: ``$JUPYTER_LLM_HOME/runs``."""
-    from .store import home
-
-    return home() / "runs"
+    return store.home() / "runs"
 
 
 # === Recording ===
@@ -254,3 +253,16 @@ def delete_runs(model: str | None = None, ids: Iterable[str] | None = None) -> i
             except FileNotFoundError:
                 pass
     return deleted
+
+
+def delete_model(path_or_name: str | os.PathLike, runs: str = "keep") -> None:
+    """Delete a saved model (a name in the user's store or a model folder); bundled models are read-only.
+
+    ``runs``: ``"keep"`` (default) leaves the model's training runs in the run
+    history (they are the record of what was tried); ``"delete"`` deletes them too.
+    """
+    if runs not in ("keep", "delete"):
+        raise invalid("runs", "one of 'keep', 'delete'", runs)
+    store.delete_model(path_or_name)
+    if runs == "delete" and store.is_name(path_or_name):
+        delete_runs(model=str(path_or_name))

@@ -573,14 +573,11 @@ def _json_kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def delete_model(path_or_name: str | os.PathLike, runs: str = "keep") -> None:
+def delete_model(path_or_name: str | os.PathLike) -> None:
     """Delete a saved model (a name in the user's store or a model folder); bundled models are read-only.
 
-    ``runs``: ``"keep"`` (default) leaves the model's training runs in the run
-    history (:func:`jupyter_llm.runs`); ``"delete"`` deletes them too.
+    ``jl.delete_model`` is :func:`jupyter_llm.run_history.delete_model`: this, and the model's runs if asked.
     """
-    if runs not in ("keep", "delete"):
-        raise invalid("runs", "one of 'keep', 'delete'", runs)
     folder = resolve(path_or_name)
     if not (folder / MANIFEST).is_file():
         _try_recover(folder)
@@ -597,7 +594,3 @@ def delete_model(path_or_name: str | os.PathLike, runs: str = "keep") -> None:
         _crash_point("delete-moved")
         _crash_point("delete-removing", trash)
         shutil.rmtree(trash, ignore_errors=True)
-    if runs == "delete" and is_name(path_or_name):
-        from .run_history import delete_runs
-
-        delete_runs(model=str(path_or_name))

@@ -201,8 +201,10 @@ class LLMMagics(Magics):
             raise UsageError(f"Deleting '{args.name}' cannot be undone. Expected --yes to confirm: "
                              f"%llm delete {args.name} --yes")
         folder = store.resolve(args.name)
+        from ..run_history import delete_model
+
         with user_errors():
-            store.delete_model(args.name, runs=args.runs)
+            delete_model(args.name, runs=args.runs)
         self.session.forget(folder)
         if self.session.config.default_model in (args.name, str(folder)):
             self.session.config.default_model = None

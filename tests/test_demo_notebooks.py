@@ -21,6 +21,7 @@ EXPECTED = [
     "05_personal_assistant.ipynb",
     "06_drafting_in_jupyterlab.ipynb",
     "07_scaling_out.ipynb",
+    "08_see_why.ipynb",
 ]
 
 
@@ -35,7 +36,7 @@ def _code_cells(notebook):
     return [c for c in notebook.cells if c.cell_type == "code"]
 
 
-def test_all_seven_demo_notebooks_are_there():
+def test_all_demo_notebooks_are_there():
     assert sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) == EXPECTED
 
 

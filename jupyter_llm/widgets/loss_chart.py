@@ -70,22 +70,28 @@ def loss_chart_svg(train: Sequence[Point], val: Sequence[Point] = (), *, width: 
     va = downsample(val)
     before = [(label, downsample(t), downsample(v)) for label, t, v in earlier]
     before = [(label, t, v) for label, t, v in before if t or v]
+    legend = [("validation", VAL_COLOR)] if va else []
+    legend = [(train_label, TRAIN_COLOR)] + legend
+    if before:
+        legend.append((f"earlier run{'s' if len(before) > 1 else ''} ({len(before)})", EARLIER_COLOR))
+    widths = [int(5.6 * len(name)) + 26 for name, _ in legend]
     left, right, top, bottom = 44, 10, 20, 24
-    pw, ph = width - left - right, height - top - bottom
+    pw = width - left - right
+    # The legend goes right of the title when both fit on the first line, else on a line of its own.
+    crowded = left + int(6.2 * len(title)) + 12 + sum(widths) > left + pw
+    legend_y = 24 if crowded else 10
+    top += 14 if crowded else 0
+    ph = height - top - bottom
     text_style = "fill:var(--jp-ui-font-color2,#666);font:10px var(--jp-ui-font-family,sans-serif)"
     grid_style = "stroke:var(--jp-border-color2,#ddd);stroke-width:1"
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="jl-loss-chart" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">']
     legend_x = left + pw
-    legend = [("validation", VAL_COLOR)] if va else []
-    legend = [(train_label, TRAIN_COLOR)] + legend
-    if before:
-        legend.append((f"earlier run{'s' if len(before) > 1 else ''} ({len(before)})", EARLIER_COLOR))
-    for name, color in reversed(legend):
-        label_w = int(5.6 * len(name)) + 26
+    for (name, color), label_w in zip(reversed(legend), reversed(widths)):
         legend_x -= label_w
-        out.append(f'<line x1="{legend_x}" y1="10" x2="{legend_x + 14}" y2="10" style="stroke:{color};stroke-width:2"/>'
-                   f'<text x="{legend_x + 18}" y="13" style="{text_style}">{name}</text>')
+        out.append(f'<line x1="{legend_x}" y1="{legend_y}" x2="{legend_x + 14}" y2="{legend_y}" '
+                   f'style="stroke:{color};stroke-width:2"/>'
+                   f'<text x="{legend_x + 18}" y="{legend_y + 3}" style="{text_style}">{esc(name)}</text>')
     out.append(f'<text x="{left}" y="13" style="{text_style};font-weight:600">{esc(title)}</text>')
     if not tr and not va and not before:
         out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" style="fill:none;{grid_style}"/>'

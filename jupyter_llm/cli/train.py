@@ -22,11 +22,12 @@ EXAMPLES = [
     "jupyter-llm train 'notes/**/*.md' --name notes --tokenizer word --time-limit 600",
     "jupyter-llm train corpus.txt --output ./models/corpus --early-stopping 2 --epochs 20",
     "jupyter-llm train corpus.txt --name notes --resume --epochs 10   # continue to 10 epochs",
+    "jupyter-llm train 'notes/**/*.md' --name my-notes --base shakespeare --time-limit 300   # fine-tune",
 ]
 
 #: Where each option of the table is listed in ``--help`` (the rest are under "training").
 _TOP = ("overwrite", "resume")
-_MODEL = ("tokenizer", "size", "max_vocab", "min_freq", "seq_len", "dropout")
+_MODEL = ("base", "tokenizer", "size", "max_vocab", "min_freq", "seq_len", "dropout")
 
 
 def register(commands) -> None:
@@ -47,12 +48,13 @@ def train_options(args: argparse.Namespace) -> dict[str, Any]:
     """The table's options as keyword arguments of ``jl.train``.
 
     An option not given takes the table's CLI default, except the ModelConfig
-    fields, which are left out: the size's (or the resumed model's) value is used.
+    fields, which are left out: the size's (or the resumed model's) value is used; so are
+    ``base``, ``tokenizer`` and ``size`` (train's None: a new model's size and tokenizer, none with a base).
     """
     options = {}
     for name, option in TRAINING.items():
         value = getattr(args, name)
-        if value is None and name in CONFIG_OPTIONS:
+        if value is None and (name in CONFIG_OPTIONS or name in ("base", "tokenizer", "size")):
             continue
         options[name] = option.default_for("cli") if value is None else value
     return options

@@ -33,8 +33,11 @@ SOURCE_HELP = ("a variable (str, list of str, pandas Series, or DataFrame with -
                "a file path or a glob such as 'texts/*.txt'")
 
 #: The options of ``%llm train`` from the TRAINING table, in the order of its help.
-_TRAIN_OPTIONS = ("overwrite", "epochs", "tokenizer", "size", "max_vocab", "seq_len", "batch_size", "learning_rate",
-                  "steps_per_epoch", "early_stopping", "time_limit", "validation_split", "sample_tokens", "seed")
+_TRAIN_OPTIONS = ("overwrite", "epochs", "base", "tokenizer", "size", "max_vocab", "seq_len", "batch_size",
+                  "learning_rate", "steps_per_epoch", "early_stopping", "time_limit", "validation_split",
+                  "sample_tokens", "seed")
+#: Options whose None train() reads itself (a new model's size and tokenizer; no base).
+_NONE_GIVEN = frozenset({"base", "tokenizer", "size"})
 
 
 @magics_class
@@ -67,12 +70,13 @@ class LLMMagics(Magics):
           epilog="\nExamples::\n\n  %llm train poems --name poems --epochs 3\n"
                  "  %llm train 'texts/*.txt' --tokenizer bpe --size medium --name big\n"
                  "  %llm train df --column body --time-limit 60\n"
+                 "  %llm train notes --base shakespeare --time-limit 60 --name my-notes\n"
                  "  %llm train --from-notebook --size tiny")
     @argument("source", nargs="?", metavar="SOURCE", help=SOURCE_HELP)
     @argument("--from-notebook", nargs="?", const="", metavar="PATH",
               help="train on the markdown and code cells of this notebook (or of the notebook at PATH)")
     @argument("--name", help="save the model in the store under NAME (refused before training if it exists)")
-    @table_arguments(TRAINING, "magic", ["overwrite", "epochs", "tokenizer", "size"])
+    @table_arguments(TRAINING, "magic", ["overwrite", "epochs", "base", "tokenizer", "size"])
     @argument("--column", help="the text column of a DataFrame SOURCE")
     @table_arguments(TRAINING, "magic", ["max_vocab", "seq_len", "batch_size", "learning_rate", "steps_per_epoch",
                                          "early_stopping", "time_limit", "validation_split", "sample_tokens", "seed"])
@@ -89,8 +93,12 @@ class LLMMagics(Magics):
         import jupyter_llm
 
         options = {name: getattr(args, name) for name in _TRAIN_OPTIONS}  # None: not given
-        options = {k: TRAINING[k].default_for("magic") if v is None and k not in CONFIG_OPTIONS else v
-                   for k, v in options.items()}
+        # Not given: the table's default, except the ModelConfig fields, the base, and the size and tokenizer
+        # (train's None: a new model's default, and none at all with --base).
+        options = {k: TRAINING[k].default_for("magic") if v is None and k not in CONFIG_OPTIONS | _NONE_GIVEN
+                   else v for k, v in options.items()}
+        if options["base"] in self.session.variables():
+            options["base"] = self.shell.user_ns[options["base"]]  # a model variable of the session
         progress = TrainingProgress(live=updates_in_place(self.shell))
         with user_errors(), quiet_retracing():
             lm = jupyter_llm.train(source, name=args.name, column=args.column, on_progress=progress, progress=False,

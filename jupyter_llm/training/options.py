@@ -52,6 +52,9 @@ TRAINING: dict[str, Option] = {o.name: o for o in [
     Option("copy_index", bool, True, "keep a hashed index of the training text in the model, for lm.copied "
            "(turn it off for private text: the index lets whoever has the model test whether a passage was in it)",
            flag="--no-copy-index"),
+    Option("base", str, None, "fine-tune a copy of this model (a bundled or saved name, or a model folder) on the "
+           "text: a lower learning rate and early stopping by default; not with tokenizer or size",
+           none="a new model", metavar="NAME"),
     # === Tokenizer and size of a new model ===
     Option("tokenizer", str, "char", "how text is cut into tokens", choices=TOKENIZERS,
            metavar="{" + ",".join(TOKENIZERS) + "}"),
@@ -102,6 +105,7 @@ class TrainOptions:
     resume: bool = False
     overwrite: bool = False
     copy_index: bool = TRAINING["copy_index"].default
+    base: str | None = None  # the base's name or folder (a LanguageModel given: its name)
     tokenizer: Any = TRAINING["tokenizer"].default
     size: str = TRAINING["size"].default
     max_vocab: int | None = None

@@ -28,7 +28,7 @@ from typing import Any, Iterable
 from ..config import ModelConfig
 from ..errors import TrainingDivergedError
 from ..text.tokenizers import Tokenizer
-from . import fit, history, prepare, summary
+from . import finetune, fit, history, prepare, summary
 from .callbacks import DIVERGENCE_FACTOR, SNAPSHOT_EVERY, TENSORBOARD_EVERY, _TrainingControl  # noqa: F401
 from .events import Subscriber
 from .options import TrainOptions
@@ -39,19 +39,18 @@ __all__ = ["train", "build_model"]
 
 def train(
     source: Any,
-    tokenizer: str | Tokenizer = "char",
+    tokenizer: str | Tokenizer | None = None,
     epochs: int = 1,
     validation_split: float = 0.1,
     name: str | None = None,
     *,
     validation_data: Any = None,
-    size: str = "small",
+    size: str | None = None,
     config: ModelConfig | dict | None = None,
     model: Any = None,
-    max_vocab: int | None = None,
-    min_freq: int = 1,
-    column: str | None = None,
-    encoding: str = "utf-8",
+    base: Any = None,
+    max_vocab: int | None = None, min_freq: int = 1,
+    column: str | None = None, encoding: str = "utf-8",
     steps_per_epoch: int | None = None,
     early_stopping: int | None = None,
     checkpoint_dir: str | os.PathLike | None = None,
@@ -60,14 +59,11 @@ def train(
     strategy: Any = None,
     on_progress: Subscriber | Iterable[Subscriber] | None = None,
     progress: bool | None = None,
-    sample_prompt: str | None = None,
-    sample_tokens: int = 100,
+    sample_prompt: str | None = None, sample_tokens: int = 100,
     time_limit: float | None = None,
     stop_event: threading.Event | None = None,
     streaming: bool | None = None,
-    overwrite: bool = False,
-    jit_compile: bool = False,
-    copy_index: bool = True,
+    overwrite: bool = False, jit_compile: bool = False, copy_index: bool = True,
     **options: Any,
 ):
     """Train a language model on ``source`` and return a :class:`~jupyter_llm.LanguageModel`.
@@ -77,7 +73,7 @@ def train(
             ``pathlib.Path``), a pandas Series, a DataFrame (with ``column=``),
             or any iterable of str. Files larger than the streaming threshold are
             streamed through tf.data and never read whole.
-        tokenizer: ``"char"``, ``"word"``, ``"bpe"`` or a fitted Tokenizer.
+        tokenizer: ``"char"`` (None: the default), ``"word"``, ``"bpe"`` or a fitted Tokenizer.
         epochs: passes over the training text (with ``resume``: the total).
         validation_split: the last fraction of the text held back to measure
             the validation loss (0 for none). Ignored with ``validation_data``.
@@ -85,10 +81,13 @@ def train(
             checkpoint there each epoch). An existing name needs ``overwrite=True``
             and is refused *before* training starts.
         validation_data: separate validation text (any source).
-        size, config: ``"tiny"``, ``"small"`` (default) or ``"medium"``; or a full :class:`ModelConfig` (or dict).
+        size, config: ``"tiny"``, ``"small"`` (None: default) or ``"medium"``; or a :class:`ModelConfig` (or dict).
         model: a LanguageModel to train further. It keeps its tokenizer and
             architecture; of the ModelConfig options only learning_rate,
             lr_schedule, batch_size, clipnorm, max_context and seed may change.
+        base: fine-tune a copy of this model (a bundled or saved name, a folder, a LanguageModel; never
+            changed): learning_rate the base's / 3, early_stopping 2 by default; new characters join a char
+            vocabulary. Not with model, size, tokenizer, config or architecture options (:mod:`.finetune`).
         max_vocab, min_freq: tokenizer vocabulary limits. column, encoding: see ``TextSource``.
         steps_per_epoch: batches per epoch (default: one pass over the text).
         early_stopping: patience in epochs; stops when the validation loss has
@@ -116,21 +115,33 @@ def train(
             from: they are kept, nothing is saved. After some progress it keeps the better weights and warns.
     """
     prepare.check_unknown(options)
+    early_stopping = finetune.check_call(base, model=model, config=config, size=size, tokenizer=tokenizer,
+                                         overrides=options, resume=resume, early_stopping=early_stopping,
+                                         validation=bool(validation_split) or validation_data is not None)
     opts = TrainOptions.from_call(
         options, epochs=epochs, steps_per_epoch=steps_per_epoch, validation_split=validation_split,
         early_stopping=early_stopping, time_limit=time_limit, sample_tokens=sample_tokens,
-        sample_prompt=sample_prompt, resume=resume, overwrite=overwrite, tokenizer=tokenizer, size=size,
-        max_vocab=max_vocab, min_freq=min_freq, copy_index=copy_index)
+        sample_prompt=sample_prompt, resume=resume, overwrite=overwrite, size=size or "small",
+        tokenizer="char" if tokenizer is None else tokenizer,
+        max_vocab=max_vocab, min_freq=min_freq, copy_index=copy_index, base=finetune.label_of(base))
     checkpoint = prepare.check_destination(name, opts, tensorboard_dir, checkpoint_dir)
     corpus = prepare.read_corpus(source, validation_data, opts.validation_split, column, encoding)
-    setup = prepare.model_setup(corpus, opts, {**options, **opts.config_overrides()}, model=model, config=config,
-                                name=name, checkpoint=checkpoint)
+    overrides = {**options, **opts.config_overrides()}
+    setup = (finetune.base_setup(base, corpus, overrides, checkpoint) if base is not None else
+             prepare.model_setup(corpus, opts, overrides, model=model, config=config, name=name, checkpoint=checkpoint))
     prepare.plan_batches(setup, corpus, streaming, opts.epochs, opts.steps_per_epoch)
     fit.compile_model(setup, strategy, opts.epochs, jit_compile)
     control, callbacks, subscribers = fit.make_callbacks(
         setup, corpus, opts, on_progress=on_progress, progress=progress, stop_event=stop_event,
         tensorboard_dir=tensorboard_dir)
-    log = history.RunLog(name)  # the run history's record of this run, written however it ends
+    return _fit_and_record(setup, corpus, opts, control, callbacks, subscribers, name=name,
+                           separate_validation=validation_data is not None)
+
+
+def _fit_and_record(setup: prepare.Setup, corpus: prepare.Corpus, opts: TrainOptions, control: _TrainingControl,
+                    callbacks: list[Any], subscribers: list[Any], *, name: str | None, separate_validation: bool):
+    """Fit, settle how it ended, record the run (in the model's metadata and the run history), save; the model."""
+    log = history.RunLog(name, base=opts.base)  # the run history's record of this run, written however it ends
     control.bus.subscribers.append(log.curve)
     try:
         reason, restored = fit.run_fit(setup, control, callbacks, opts.epochs)
@@ -145,7 +156,7 @@ def train(
         raise
     metrics = summary.metrics_of(control, setup.history, reason, restored, opts.early_stopping)
     summary.record(setup, corpus, control, metrics, validation_split=opts.validation_split,
-                   separate_validation=validation_data is not None, copy_index=opts.copy_index)
+                   separate_validation=separate_validation, copy_index=opts.copy_index)
     setup.lm.metadata["run"] = log.id
     summary.finish(setup, control, metrics, reason, epochs=opts.epochs, name=name, subscribers=subscribers)
     log.save(opts, setup, corpus, metrics, reason)

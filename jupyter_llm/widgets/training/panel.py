@@ -32,6 +32,7 @@ from .history import earlier_runs, text_fingerprint
 from .plan import BUDGETS, budget_words, plan
 from .run import Curve, Progress, Settings, record, summary_rows
 from .sizes import SizeTable
+from .start import StartFrom
 from .source import CHARS_PER_TOKEN, SourcePicker
 
 _TOKENIZER_HELP = {
@@ -85,6 +86,9 @@ class TrainingPanel(widgets.VBox):
         measure_speed: time the selected size preset on this machine (in the
             background) when the panel is first shown.
         update_interval: seconds between two updates of the progress display.
+        base: the initial "Start from": None for a new model, or the name of a bundled or saved
+            model to fine-tune a copy of (``jl.train(base=...)``; the size and tokenizer controls are
+            then hidden: the base's are kept).
 
     Attributes:
         model: the model being or last trained (None before the first run).
@@ -101,7 +105,7 @@ class TrainingPanel(widgets.VBox):
                  steps_per_epoch: int | None = None, validation_split: float = _default("validation_split"),
                  sample_prompt: str = "", sample_tokens: int = _default("sample_tokens"),
                  time_budget: float = 0, name: str | None = None, seed: int | None = None, measure_speed: bool = True,
-                 update_interval: float = 0.25) -> None:
+                 update_interval: float = 0.25, base: str | None = None) -> None:
         for option, value in (("seed", seed), ("size", size), ("tokenizer", tokenizer)):
             TRAINING[option].check(value, "panel")
         if time_budget:
@@ -130,6 +134,8 @@ class TrainingPanel(widgets.VBox):
         self.sizes = SizeTable(size, self._speed_key, self.picker.sample, self._epoch_tokens)
         self._build_controls(tokenizer, epochs, seq_len, batch_size, learning_rate, steps_per_epoch,
                              validation_split, sample_prompt, time_budget)
+        self.start = StartFrom(base)
+        self.start_from, self.start_note = self.start.choice, self.start.note
         self._build_results(name)
         self._layout()
         self._connect()
@@ -243,7 +249,8 @@ class TrainingPanel(widgets.VBox):
         super().__init__([
             style_widget(), header,
             section("Data", *self.picker.row),
-            section("Model", self.tokenizer, self.size, self.measure_button),
+            section("Model", self.start_from, self.tokenizer, self.size, self.measure_button),
+            section("", self.start_note),
             section("", self.sizes_info),
             section("Training", self.train_for, self.epochs, self.seq_len, self.batch_size, self.steps_per_epoch),
             section("", self.plan),
@@ -266,7 +273,8 @@ class TrainingPanel(widgets.VBox):
             w.observe(lambda _: (self.sizes.render(), self.picker.render_info()), names="value")
         self.epochs.observe(lambda _: self._render_plan(), names="value")
         self.train_for.observe(self._on_budget, names="value")
-        self.continue_training.observe(lambda _: self._update_visibility(), names="value")
+        for w in (self.continue_training, self.start_from):
+            w.observe(lambda _: self._update_visibility(), names="value")
         self.train_button.on_click(lambda _: self.train())
         self.stop_button.on_click(lambda _: self.stop())
         self.save_button.on_click(lambda _: self.save())
@@ -376,8 +384,11 @@ class TrainingPanel(widgets.VBox):
 
     def _update_visibility(self) -> None:
         has_model = self.model is not None
-        self.continue_training.layout.display = None if has_model else "none"
-        cont = has_model and self.continue_training.value
+        base = self.start.base
+        self.continue_training.layout.display = None if has_model and not base else "none"
+        cont = has_model and self.continue_training.value and not base
+        self.start_from.disabled = self.running or cont
+        self.start.update([self.tokenizer, self.size, self.measure_button, self.sizes_info])
         if cont:
             c = self.model.config
             self.seq_len.value, self.batch_size.value = c.seq_len, c.batch_size
@@ -386,7 +397,7 @@ class TrainingPanel(widgets.VBox):
         running = self.running
         self.picker.update_visibility(disabled=running)
         for w in (self.tokenizer, self.size, self.seq_len, self.batch_size, self.learning_rate):
-            w.disabled = running or cont
+            w.disabled = running or cont or bool(base)
         for w in (self.steps_per_epoch, self.validation_split, self.sample_prompt, self.continue_training,
                   self.measure_button, self.train_for):
             w.disabled = running
@@ -417,8 +428,8 @@ class TrainingPanel(widgets.VBox):
             steps_per_epoch=self.steps_per_epoch.value or None,  # the control's 0 means one pass
             validation_split=round(float(self.validation_split.value), 4),
             sample_prompt=self.sample_prompt.value, sample_tokens=int(self.sample_tokens),
-            continue_training=bool(self.continue_training.value and self.model is not None),
-            seed=self.seed, time_limit=budget or None,
+            continue_training=bool(self.continue_training.value and self.model is not None and not self.start.base),
+            seed=self.seed, time_limit=budget or None, base=self.start.base,
         )
 
     def train(self) -> Job | None:
@@ -472,17 +483,20 @@ class TrainingPanel(widgets.VBox):
             return None
         import jupyter_llm as jl
 
-        if not s.continue_training:
+        if not s.continue_training and s.base is None:
             self.model = jl.build_model(s.source, size=s.size, tokenizer=s.tokenizer, column=s.column,
                                         seq_len=s.seq_len, batch_size=s.batch_size, learning_rate=s.learning_rate,
                                         seed=s.seed)
+        if not s.continue_training:
             with self._lock:
                 self._curve.reset()
             self.samples = []
             self._own_runs = []
         self._find_earlier(s)
+        # A base: train() fine-tunes a copy of it, with its defaults (the base is never changed).
+        start = {"model": self.model} if s.base is None else {"base": s.base, "seed": s.seed}
         return jl.train(
-            s.source, model=self.model, epochs=s.epochs, validation_split=s.validation_split, column=s.column,
+            s.source, **start, epochs=s.epochs, validation_split=s.validation_split, column=s.column,
             steps_per_epoch=s.steps_per_epoch, on_progress=self._on_progress, progress=False,
             stop_event=self._stop_event, sample_prompt=s.sample_prompt or None, sample_tokens=s.sample_tokens,
             time_limit=s.time_limit,

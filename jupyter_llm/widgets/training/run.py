@@ -33,6 +33,7 @@ class Settings:
     continue_training: bool
     seed: int | None = None
     time_limit: float | None = None  # the time budget of Train for, in seconds
+    base: str | None = None  # Start from: fine-tune a copy of this bundled or saved model (None: a new model)
 
 
 @dataclass

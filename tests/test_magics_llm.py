@@ -163,8 +163,8 @@ def test_train_from_notebook_without_a_notebook(ip, spy_train, monkeypatch):
 
 
 @pytest.mark.parametrize("line, expected", [
-    ("%llm train", "Expected SOURCE or --from-notebook. Received: neither"),
-    ("%llm train text --from-notebook", "Received: both"),
+    ("%llm train", "Expected one source: SOURCE, --from-notebook or --notebooks. Received: none"),
+    ("%llm train text --from-notebook", "Received: SOURCE and --from-notebook"),
     ("%llm train number", "SOURCE number is a variable of type int"),
     ("%llm train undefined_thing", "SOURCE undefined_thing is neither a variable nor a file"),
     ("%llm train text --size huge", "--size: expected one of 'tiny', 'small', 'medium', received 'huge'"),

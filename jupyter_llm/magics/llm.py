@@ -71,10 +71,16 @@ class LLMMagics(Magics):
                  "  %llm train 'texts/*.txt' --tokenizer bpe --size medium --name big\n"
                  "  %llm train df --column body --time-limit 60\n"
                  "  %llm train notes --base shakespeare --time-limit 60 --name my-notes\n"
-                 "  %llm train --from-notebook --size tiny")
+                 "  %llm train --from-notebook --size tiny\n"
+                 "  %llm train --notebooks 'notes/**/*.ipynb' --base shakespeare --time-limit 60")
     @argument("source", nargs="?", metavar="SOURCE", help=SOURCE_HELP)
     @argument("--from-notebook", nargs="?", const="", metavar="PATH",
               help="train on the markdown and code cells of this notebook (or of the notebook at PATH)")
+    @argument("--notebooks", metavar="PATTERN",
+              help="train on the cells of the notebooks a glob matches (Markdown cells unless --cells says "
+                   "otherwise; never outputs), and say what was read")
+    @argument("--cells", choices=("markdown", "code", "both"), default=None,
+              help="which cells of the --notebooks to read (default: markdown)")
     @argument("--name", help="save the model in the store under NAME (refused before training if it exists)")
     @table_arguments(TRAINING, "magic", ["overwrite", "epochs", "base", "tokenizer", "size"])
     @argument("--column", help="the text column of a DataFrame SOURCE")
@@ -83,10 +89,21 @@ class LLMMagics(Magics):
     @argument("-o", "--out", type=identifier, metavar="VAR", help="also store the model in variable VAR")
     def _train(self, rest: str) -> None:
         args = self._parse(self._train, rest)
-        if (args.source is None) == (args.from_notebook is None):
-            raise UsageError("%llm train needs one text to learn from. Expected SOURCE or --from-notebook. "
-                             f"Received: {'both' if args.source is not None else 'neither'}")
-        if args.from_notebook is not None:
+        given = [name for name, value in (("SOURCE", args.source), ("--from-notebook", args.from_notebook),
+                                          ("--notebooks", args.notebooks)) if value is not None]
+        if len(given) != 1:
+            raise UsageError("%llm train needs one text to learn from. Expected one source: SOURCE, "
+                             f"--from-notebook or --notebooks. Received: {' and '.join(given) or 'none'}")
+        if args.cells is not None and args.notebooks is None:
+            raise UsageError(f"--cells chooses the cells of --notebooks. Expected --notebooks PATTERN with "
+                             f"--cells {args.cells}.")
+        if args.notebooks is not None:
+            from ..text.collect import notebooks
+
+            with user_errors():
+                source = notebooks(args.notebooks, cells=args.cells or "markdown")
+            print(source.report)
+        elif args.from_notebook is not None:
             source = notebook_cells(self.shell.user_ns, args.from_notebook)
         else:
             source = resolve_source(args.source, self.shell.user_ns)

@@ -101,6 +101,25 @@ def notebooks(pattern: str | os.PathLike, cells: str = "markdown", encoding: str
     return _collected(parts, report, pattern, "notebooks")
 
 
+def this_notebook(namespace: dict | None = None) -> Path:
+    """The ``.ipynb`` file of the notebook this kernel runs.
+
+    ipykernel 6.20 and later (JupyterLab, Notebook 7) put its name in the
+    namespace's ``__session__`` (and ``JPY_SESSION_NAME``); VS Code puts the
+    path in ``__vsc_ipynb_file__``. Raises :class:`~jupyter_llm.DataError`
+    when none of them names a notebook that exists.
+    """
+    namespace = namespace or {}
+    for candidate in (namespace.get("__session__"), os.environ.get("JPY_SESSION_NAME"),
+                      namespace.get("__vsc_ipynb_file__")):
+        if isinstance(candidate, str) and candidate.endswith(".ipynb"):
+            for path in (Path(candidate).expanduser(), Path.cwd() / Path(candidate).name):
+                if path.is_file():
+                    return path
+    raise DataError("Cannot tell which notebook this kernel runs (no __session__ or JPY_SESSION_NAME names one). "
+                    "Expected a kernel started by JupyterLab, Notebook 7 or VS Code, or the notebook's path.")
+
+
 def folder(path: str | os.PathLike, suffixes: tuple[str, ...] = TEXT_SUFFIXES,
            encoding: str = "utf-8") -> CollectedSource:
     """The text files under ``path`` (every subfolder), in name order; ``suffixes``: which endings.

@@ -1,4 +1,4 @@
-"""The TrainingPanel's source picker: a notebook variable, a file or glob, or uploaded files.
+"""The TrainingPanel's source picker: a notebook variable, a file or glob, uploaded files, or this notebook's notes.
 
 :class:`SourcePicker` owns the Data row's widgets and says what ``jl.train``
 will read (:meth:`SourcePicker.resolve`) and about how long it is.
@@ -40,9 +40,11 @@ class SourcePicker:
         self._context = context
         L = widgets.Layout
         self.source = widgets.ToggleButtons(
-            options=[("Variable", "variable"), ("File", "file"), ("Upload", "upload")], value="variable",
+            options=[("Variable", "variable"), ("File", "file"), ("Upload", "upload"), ("Notes", "notebook")],
+            value="variable",
             tooltips=["A str, list of str, pandas Series or DataFrame of the notebook",
-                      "A text file, or a glob such as data/*.txt", "Upload text files from this computer"],
+                      "A text file, or a glob such as data/*.txt", "Upload text files from this computer",
+                      "This notebook's own Markdown cells (never its code or outputs)"],
             style={"button_width": "74px"}, layout=L(width="auto"),
         )
         self.variable = widgets.Dropdown(options=[], description="", layout=L(width="250px"),
@@ -149,6 +151,9 @@ class SourcePicker:
             if not path:
                 raise DataError("No file is given. Expected the path of a text file or a glob such as 'data/*.txt'.")
             return Path(path), None, f"'{path}'"
+        if mode == "notebook":
+            collected = self.notes()
+            return collected, None, f"this notebook's Markdown cells ({collected.report.cells} cells)"
         files = self.upload.value
         if not files:
             raise DataError("No file is uploaded. Expected one or more UTF-8 text files (press Upload).")
@@ -161,6 +166,17 @@ class SourcePicker:
         names = ", ".join(f"'{f['name']}'" for f in files)
         return texts, None, f"uploaded {names}"
 
+    def notes(self) -> Any:
+        """This notebook's Markdown cells, as read from its file (saved: what the last save holds)."""
+        from ...text.collect import notebooks, this_notebook
+
+        path = this_notebook(self.namespace)
+        try:
+            return notebooks(glob.escape(str(path)), cells="markdown")
+        except DataError:
+            raise DataError(f"This notebook ({path.name}) has no Markdown cell with text yet. Expected some notes "
+                            "in Markdown cells (saved), or choose another source.") from None
+
     def chars(self) -> int | None:
         """Characters of the chosen text (bytes for files), or None when unknown."""
         mode = self.source.value
@@ -169,6 +185,8 @@ class SourcePicker:
                 value = self.variable_value()
                 column = self.column.value if kind_of(value) == "pandas.DataFrame" else None
                 return count_chars(value, column) if value is not None else None
+            if mode == "notebook":
+                return self.notes().report.chars
             if mode == "file":
                 path = os.path.expanduser(self.path.value.strip())
                 if not path:
@@ -176,7 +194,7 @@ class SourcePicker:
                 paths = glob.glob(path, recursive=True) if glob.has_magic(path) else [path]
                 return sum(os.path.getsize(p) for p in paths if os.path.isfile(p)) or None
             return sum(int(f["size"]) for f in self.upload.value) or None
-        except (OSError, KeyError, TypeError, ValueError):
+        except (OSError, KeyError, TypeError, ValueError, JupyterLLMError):
             return None
 
     def sample(self, limit: int = estimates.SAMPLE_CHARS) -> str | None:
@@ -188,6 +206,8 @@ class SourcePicker:
         try:
             if isinstance(source, str):
                 return source[:limit] or None
+            if self.source.value == "notebook":
+                return "".join(source.iter_chunks())[:limit] or None
             if isinstance(source, Path):
                 path = os.path.expanduser(str(source))
                 paths = sorted(glob.glob(path, recursive=True)) if glob.has_magic(path) else [path]
@@ -214,7 +234,9 @@ class SourcePicker:
         chars = self.chars()
         if chars is None:
             hint = {"variable": "Define a text variable and press ↻, or choose File or Upload.",
-                    "file": "Type a path or a glob.", "upload": "Choose files to upload."}[self.source.value]
+                    "file": "Type a path or a glob.", "upload": "Choose files to upload.",
+                    "notebook": "This notebook's Markdown cells, as last saved: write some notes and save."
+                    }[self.source.value]
             self.info.value = esc(hint) if self.nothing_chosen() else "size unknown"
             return
         tokenizer, split = self._context()
@@ -227,4 +249,4 @@ class SourcePicker:
     def nothing_chosen(self) -> bool:
         mode = self.source.value
         return ((mode == "variable" and self.variable.value is None) or (mode == "file" and not self.path.value.strip())
-                or (mode == "upload" and not self.upload.value))
+                or (mode == "upload" and not self.upload.value) or (mode == "notebook" and self.chars() is None))

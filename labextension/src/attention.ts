@@ -22,6 +22,15 @@ import {
   rowScale,
   tokenLabel
 } from './attentionData';
+import {
+  TOKEN_CLASS,
+  TOKEN_TEXT_CLASS,
+  el,
+  listenToTokens,
+  markToken,
+  moveTabStop,
+  tokenStrip
+} from './tokenText';
 
 /** The heatmap draws at most the last this many tokens. */
 const HEATMAP_MAX = 200;
@@ -50,6 +59,8 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
       this.showError(`Cannot show this attention map: ${parsed}`);
       return;
     }
+    this._listening.abort();
+    this._listening = new AbortController();
     this.node.textContent = '';
     this._tokens = [];
     this._data = parsed;
@@ -61,6 +72,7 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
 
   /** Show a sentence instead of a map. */
   showError(message: string): void {
+    this._listening.abort();
     this._data = null;
     this._tokens = [];
     this.node.textContent = '';
@@ -73,6 +85,7 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
   }
 
   dispose(): void {
+    this._listening.abort();
     this._themeObserver?.disconnect();
     this._themeObserver = null;
     super.dispose();
@@ -116,10 +129,14 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
         option.textContent = layer.name;
         select.appendChild(option);
       });
-      select.addEventListener('change', () => {
-        this._layer = Number(select.value);
-        this._show(this._shown);
-      });
+      select.addEventListener(
+        'change',
+        () => {
+          this._layer = Number(select.value);
+          this._show(this._shown);
+        },
+        { signal: this._listening.signal }
+      );
       label.appendChild(select);
       header.appendChild(label);
     } else {
@@ -127,49 +144,35 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
     }
     this.node.appendChild(header);
 
-    const text = el('div', 'jp-LLMAttention-text');
-    text.setAttribute('role', 'toolbar');
-    text.setAttribute(
-      'aria-label',
+    const text = tokenStrip(
+      `${TOKEN_TEXT_CLASS} jp-LLMAttention-text`,
       'Tokens: use the arrow keys to see what each token attended to'
     );
     data.tokens.forEach((token, i) => {
-      const span = el('span', 'jp-LLMAttention-token', tokenLabel(token));
+      const span = el('span', `${TOKEN_CLASS} jp-LLMAttention-token`, tokenLabel(token));
       if (token.includes('\n')) {
         span.classList.add('jp-mod-newline');
       }
       if (data.promptLength !== null && i >= data.promptLength) {
         span.classList.add('jp-mod-generated');
       }
-      span.dataset.index = String(i);
-      span.tabIndex = -1;
-      span.setAttribute('role', 'button');
+      markToken(span, i);
       text.appendChild(span);
       if (token.includes('\n')) {
         text.appendChild(document.createElement('br'));
       }
       this._tokens.push(span);
     });
-    text.addEventListener('mouseover', event => {
-      const i = tokenIndex(event.target);
-      if (i !== null) {
-        this._show(i);
-      }
-    });
-    text.addEventListener('mouseleave', () => this._show(this._selected));
-    text.addEventListener('focusin', event => {
-      const i = tokenIndex(event.target);
-      if (i !== null) {
-        this._select(i, false);
-      }
-    });
-    text.addEventListener('click', event => {
-      const i = tokenIndex(event.target);
-      if (i !== null) {
-        this._select(i, true);
-      }
-    });
-    text.addEventListener('keydown', event => this._onKey(event));
+    listenToTokens(
+      text,
+      {
+        show: i => this._show(i),
+        select: (i, focus) => this._select(i, focus),
+        leave: () => this._show(this._selected),
+        key: event => this._onKey(event)
+      },
+      this._listening.signal
+    );
     this.node.appendChild(text);
 
     this._status = el('div', 'jp-LLMAttention-status');
@@ -186,19 +189,28 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
     this._canvas = document.createElement('canvas');
     this._canvas.setAttribute('role', 'img');
     this._canvas.setAttribute('aria-label', `Attention heatmap of ${n - start} tokens`);
-    this._canvas.addEventListener('mousemove', event => {
-      const i = this._cellAt(event);
-      if (i !== null) {
-        this._show(i);
-      }
-    });
-    this._canvas.addEventListener('mouseleave', () => this._show(this._selected));
-    this._canvas.addEventListener('click', event => {
-      const i = this._cellAt(event);
-      if (i !== null) {
-        this._select(i, true);
-      }
-    });
+    const options = { signal: this._listening.signal };
+    this._canvas.addEventListener(
+      'mousemove',
+      event => {
+        const i = this._cellAt(event);
+        if (i !== null) {
+          this._show(i);
+        }
+      },
+      options
+    );
+    this._canvas.addEventListener('mouseleave', () => this._show(this._selected), options);
+    this._canvas.addEventListener(
+      'click',
+      event => {
+        const i = this._cellAt(event);
+        if (i !== null) {
+          this._select(i, true);
+        }
+      },
+      options
+    );
     grid.appendChild(this._canvas);
     this._heatmapStart = start;
     grid.appendChild(this._axisLabels(data, start));
@@ -210,7 +222,7 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
       legend.appendChild(
         el(
           'span',
-          'jp-LLMAttention-token jp-mod-generated jp-LLMAttention-legendToken',
+          `${TOKEN_CLASS} jp-LLMAttention-token jp-mod-generated jp-LLMAttention-legendToken`,
           'generated'
         )
       );
@@ -265,13 +277,9 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
   }
 
   private _select(i: number, focus: boolean): void {
-    this._tokens[this._selected]?.setAttribute('tabindex', '-1');
+    const from = this._selected;
     this._selected = i;
-    const span = this._tokens[i];
-    span.tabIndex = 0;
-    if (focus && document.activeElement !== span) {
-      span.focus();
-    }
+    moveTabStop(this._tokens, from, i, focus);
     this._show(i);
   }
 
@@ -384,24 +392,8 @@ export class RenderedAttention extends Widget implements IRenderMime.IRenderer {
   private _canvas: HTMLCanvasElement = document.createElement('canvas');
   private _heatmapStart = 0;
   private _themeObserver: MutationObserver | null = null;
-}
-
-function el(tag: string, className: string, text?: string): HTMLElement {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
-
-function tokenIndex(target: EventTarget | null): number | null {
-  if (!(target instanceof HTMLElement) || target.dataset.index === undefined) {
-    return null;
-  }
-  return Number(target.dataset.index);
+  /** Aborts to remove the current build's listeners (on a new payload, an error or dispose). */
+  private _listening = new AbortController();
 }
 
 /** The colour of a token or cell at `pct` percent of its row's scale (the same in the AttentionView widget). */

@@ -34,6 +34,16 @@ import {
   signed,
   surprisalScale
 } from './explainData';
+import {
+  ITokenHandlers,
+  TOKEN_CLASS,
+  TOKEN_TEXT_CLASS,
+  el,
+  listenToTokens,
+  markToken,
+  moveTabStop,
+  tokenStrip
+} from './tokenText';
 
 /** Distinguishes the cards of several views on one page (for aria-describedby). */
 let nextId = 0;
@@ -89,7 +99,8 @@ export class RenderedExplain extends Widget implements IRenderMime.IRenderer {
 
 // === Explanation ===
 
-class ExplanationView {
+/** The view of an explanation; the handler of its token strip. */
+class ExplanationView implements ITokenHandlers {
   constructor(host: HTMLElement, data: IExplanationData) {
     this._data = data;
     this._copied = copiedTokens(data.tokens, data.copies);
@@ -99,7 +110,7 @@ class ExplanationView {
     this._selected = first ?? data.rows.keys().next().value ?? -1;
     if (this._selected >= 0) {
       this._tokens[this._selected].tabIndex = 0;
-      this._show(this._selected);
+      this.show(this._selected);
     } else {
       this._card.textContent = 'No token was predicted: the text has a single token.';
     }
@@ -110,6 +121,7 @@ class ExplanationView {
   }
 
   dispose(): void {
+    this._listening.abort();
     this._tokens = [];
   }
 
@@ -157,27 +169,25 @@ class ExplanationView {
         button.type = 'button';
         button.dataset.jump = String(w.index);
         button.title = `Show token #${w.index}`;
-        button.addEventListener('click', () => this._select(w.index, true));
+        button.addEventListener('click', () => this.select(w.index, true), {
+          signal: this._listening.signal
+        });
         worst.appendChild(button);
       }
       host.appendChild(worst);
     }
 
     const body = el('div', 'jp-LLMExplain-body');
-    const text = el('div', 'jp-LLMExplain-text');
-    text.setAttribute('role', 'toolbar');
-    text.setAttribute(
-      'aria-label',
+    const text = tokenStrip(
+      `${TOKEN_TEXT_CLASS} jp-LLMExplain-text`,
       'Tokens shaded by surprisal: use the arrow keys to see why each token came out'
     );
     const copied = this._copied;
     data.tokens.forEach((token, i) => {
-      const span = el('span', 'jp-LLMExplain-token', display(token));
+      const span = el('span', `${TOKEN_CLASS} jp-LLMExplain-token`, display(token));
       const row = data.rows.get(i);
       if (row) {
-        span.dataset.index = String(i);
-        span.tabIndex = -1;
-        span.setAttribute('role', 'button');
+        markToken(span, i);
         const pct = Math.round(70 * surprisalScale(row.surprisalBits));
         if (pct > 0) {
           span.style.backgroundColor = mix('--jp-warn-color1', pct);
@@ -205,26 +215,7 @@ class ExplanationView {
       }
       this._tokens.push(span);
     });
-    text.addEventListener('mouseover', event => {
-      const i = tokenIndex(event.target);
-      if (i !== null) {
-        this._show(i);
-      }
-    });
-    text.addEventListener('mouseleave', () => this._show(this._selected));
-    text.addEventListener('focusin', event => {
-      const i = tokenIndex(event.target);
-      if (i !== null) {
-        this._select(i, false);
-      }
-    });
-    text.addEventListener('click', event => {
-      const i = tokenIndex(event.target);
-      if (i !== null) {
-        this._select(i, true);
-      }
-    });
-    text.addEventListener('keydown', event => this._onKey(event));
+    listenToTokens(text, this, this._listening.signal);
     body.appendChild(text);
 
     this._card = el('div', 'jp-LLMExplain-card');
@@ -242,26 +233,29 @@ class ExplanationView {
         `Shade: surprisal, from 0 bits (expected) to ${SURPRISAL_FULL} bits or more (surprising).`
       )
     );
-    legend.appendChild(el('span', 'jp-LLMExplain-token jp-mod-source jp-LLMExplain-sample', 'abc'));
+    legend.appendChild(
+      el('span', `${TOKEN_CLASS} jp-LLMExplain-token jp-mod-source jp-LLMExplain-sample`, 'abc')
+    );
     legend.appendChild(el('span', '', 'where the attention part came from'));
     if (data.promptTokens) {
       legend.appendChild(
-        el('span', 'jp-LLMExplain-token jp-mod-prompt jp-LLMExplain-sample', 'abc')
+        el('span', `${TOKEN_CLASS} jp-LLMExplain-token jp-mod-prompt jp-LLMExplain-sample`, 'abc')
       );
       legend.appendChild(el('span', '', 'prompt'));
     }
     if (data.copies.length) {
       legend.appendChild(
-        el('span', 'jp-LLMExplain-token jp-mod-copied jp-LLMExplain-sample', 'abc')
+        el('span', `${TOKEN_CLASS} jp-LLMExplain-token jp-mod-copied jp-LLMExplain-sample`, 'abc')
       );
       legend.appendChild(el('span', '', 'found verbatim in the training text'));
     }
     host.appendChild(legend);
   }
 
-  // === Interaction ===
+  // === Interaction (ITokenHandlers) ===
 
-  private _onKey(event: KeyboardEvent): void {
+  /** Arrow keys, Home and End move between the predicted tokens. */
+  key(event: KeyboardEvent): void {
     const order = [...this._data.rows.keys()].sort((a, b) => a - b);
     const at = order.indexOf(this._selected);
     const moves: Record<string, number | undefined> = {
@@ -277,28 +271,30 @@ class ExplanationView {
       return;
     }
     event.preventDefault();
-    this._select(to, true);
+    this.select(to, true);
   }
 
-  private _select(i: number, focus: boolean): void {
+  /** The pointer left the text: the selected token's card again. */
+  leave(): void {
+    this.show(this._selected);
+  }
+
+  /** Select token `i` if it was predicted; its card describes it to screen readers. */
+  select(i: number, focus: boolean): void {
     const span = this._tokens[i];
     if (!span || !this._data.rows.has(i)) {
       return;
     }
-    const previous = this._tokens[this._selected];
-    previous?.setAttribute('tabindex', '-1');
-    previous?.removeAttribute('aria-describedby');
-    this._selected = i;
-    span.tabIndex = 0;
+    const from = this._selected;
+    this._tokens[from]?.removeAttribute('aria-describedby');
     span.setAttribute('aria-describedby', this._cardId);
-    if (focus && document.activeElement !== span) {
-      span.focus();
-    }
-    this._show(i);
+    this._selected = i;
+    moveTabStop(this._tokens, from, i, focus);
+    this.show(i);
   }
 
   /** Fill the card with token `i`'s row and outline its attention sources. */
-  private _show(i: number): void {
+  show(i: number): void {
     const row = this._data.rows.get(i);
     if (!row) {
       return;
@@ -419,6 +415,8 @@ class ExplanationView {
   private _marked: number[] = [];
   private _selected = -1;
   private _shown = -1;
+  /** Aborts to remove the view's listeners (dispose). */
+  private _listening = new AbortController();
 }
 
 /** The three parts of a logit or margin, named: `+8.63 (GRU) +2.63 (attention) −0.10 (bias)`. */
@@ -450,11 +448,12 @@ function splitBars(values: number[], className: string): HTMLElement {
 
 // === Saliency ===
 
-class SaliencyView {
+/** The view of a saliency; the handler of its strip of columns. */
+class SaliencyView implements ITokenHandlers {
   constructor(host: HTMLElement, data: ISaliencyData) {
     this._data = data;
     this._build(host);
-    this._show(data.position);
+    this.show(data.position);
   }
 
   attached(): void {
@@ -463,6 +462,7 @@ class SaliencyView {
   }
 
   dispose(): void {
+    this._listening.abort();
     this._columns = [];
   }
 
@@ -498,19 +498,18 @@ class SaliencyView {
       el('span', 'jp-LLMExplain-rowName jp-mod-tokens', 'token')
     );
     figure.appendChild(names);
-    this._columnsBox = el('div', 'jp-LLMExplain-columns');
-    this._columnsBox.setAttribute('role', 'toolbar');
-    this._columnsBox.setAttribute(
-      'aria-label',
+    this._columnsBox = tokenStrip(
+      'jp-LLMExplain-columns',
       `Input tokens of token #${p}: use the arrow keys to read each one's attribution and attention weight`
     );
     const scale = Math.max(...data.attributions.map(Math.abs), 1e-12);
     const top = Math.max(...data.attention, 1e-12);
     for (let i = 0; i <= p; i++) {
       const column = el('div', 'jp-LLMExplain-column');
-      column.dataset.index = String(i);
-      column.tabIndex = i === p ? 0 : -1;
-      column.setAttribute('role', 'button');
+      markToken(column, i);
+      if (i === p) {
+        column.tabIndex = 0;
+      }
       const attribution = el('div', 'jp-LLMExplain-cell jp-mod-attribution');
       const attention = el('div', 'jp-LLMExplain-cell jp-mod-attention');
       if (i < p) {
@@ -531,37 +530,7 @@ class SaliencyView {
       this._columnsBox.appendChild(column);
       this._columns.push(column);
     }
-    this._columnsBox.addEventListener('mouseover', event => {
-      const i = tokenIndex(event.target);
-      if (i !== null) {
-        this._show(i);
-      }
-    });
-    this._columnsBox.addEventListener('mouseleave', () => this._show(this._selected));
-    this._columnsBox.addEventListener('focusin', event => {
-      const i = tokenIndex(event.target);
-      if (i !== null) {
-        this._select(i, false);
-      }
-    });
-    this._columnsBox.addEventListener('click', event => {
-      const i = tokenIndex(event.target);
-      if (i !== null) {
-        this._select(i, true);
-      }
-    });
-    this._columnsBox.addEventListener('keydown', event => {
-      const moves: Record<string, number> = {
-        ArrowLeft: this._selected - 1,
-        ArrowRight: this._selected + 1,
-        Home: 0,
-        End: p
-      };
-      if (event.key in moves) {
-        event.preventDefault();
-        this._select(Math.max(0, Math.min(p, moves[event.key])), true);
-      }
-    });
+    listenToTokens(this._columnsBox, this, this._listening.signal);
     figure.appendChild(this._columnsBox);
     host.appendChild(figure);
     if (data.tokens.length > p + 1) {
@@ -600,18 +569,37 @@ class SaliencyView {
     );
   }
 
-  private _select(i: number, focus: boolean): void {
-    this._columns[this._selected]?.setAttribute('tabindex', '-1');
-    this._selected = i;
-    const column = this._columns[i];
-    column.tabIndex = 0;
-    if (focus && document.activeElement !== column) {
-      column.focus();
+  // === Interaction (ITokenHandlers) ===
+
+  /** Arrow keys, Home and End move between the input tokens (the explained one last). */
+  key(event: KeyboardEvent): void {
+    const p = this._data.position;
+    const moves: Record<string, number> = {
+      ArrowLeft: this._selected - 1,
+      ArrowRight: this._selected + 1,
+      Home: 0,
+      End: p
+    };
+    if (event.key in moves) {
+      event.preventDefault();
+      this.select(Math.max(0, Math.min(p, moves[event.key])), true);
     }
-    this._show(i);
   }
 
-  private _show(i: number): void {
+  /** The pointer left the columns: the selected token's line again. */
+  leave(): void {
+    this.show(this._selected);
+  }
+
+  select(i: number, focus: boolean): void {
+    const from = this._selected;
+    this._selected = i;
+    moveTabStop(this._columns, from, i, focus);
+    this.show(i);
+  }
+
+  /** Mark column `i` and say its attribution and attention weight in the status line. */
+  show(i: number): void {
     const data = this._data;
     this._columns.forEach((c, j) => {
       c.classList.toggle('jp-mod-current', j === i);
@@ -636,31 +624,14 @@ class SaliencyView {
   private _columnsBox: HTMLElement = document.createElement('div');
   private _status: HTMLElement = document.createElement('div');
   private _selected = 0;
+  /** Aborts to remove the view's listeners (dispose). */
+  private _listening = new AbortController();
 }
 
 // === Helpers ===
 
-function el(tag: string, className: string, text?: string): HTMLElement {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
-
 function section(title: string): HTMLElement {
   return el('div', 'jp-LLMExplain-section', title);
-}
-
-function tokenIndex(target: EventTarget | null): number | null {
-  const node = target instanceof HTMLElement ? target.closest<HTMLElement>('[data-index]') : null;
-  if (!node || node.dataset.index === undefined) {
-    return null;
-  }
-  return Number(node.dataset.index);
 }
 
 /** How a token shows in running text: newlines and tabs made visible, the empty token as ∅. */

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import json
 import os
 import platform
@@ -64,7 +65,8 @@ def load_average() -> str:
         return "uptime unavailable"
 
 
-def run(base_name: str, seconds: float, seed: int) -> dict[str, Any]:
+def run(base_name: str, seconds: float, seed: int, learning_rate: float | None = None,
+        scratch: bool = True) -> dict[str, Any]:
     import jupyter_llm as jl
 
     text = assemble_text()
@@ -75,13 +77,15 @@ def run(base_name: str, seconds: float, seed: int) -> dict[str, Any]:
         "base": base_name, "seconds": seconds, "seed": seed, "text_chars": len(text),
         "train_chars": len(train_text), "val_chars": len(val_text), "config": base.config.to_dict(),
         "base_fingerprint": base.fingerprint,
+        "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),  # the repo's text changes with it
     }
     result["base_val_loss"] = base.evaluate(val_text)["loss"]
     print(f"base {base_name} without fine-tuning: {result['base_val_loss']:.4f} nats/char", flush=True)
 
     t0 = time.monotonic()
+    lr = {} if learning_rate is None else {"learning_rate": learning_rate}
     tuned = jl.train(train_text, base=base, validation_data=val_text, epochs=1000, time_limit=seconds,
-                     progress=False, copy_index=False, seed=seed, sample_tokens=0)
+                     progress=False, copy_index=False, seed=seed, sample_tokens=0, **lr)
     result["finetuned_wall_s"] = round(time.monotonic() - t0, 1)
     result["finetuned_val_loss"] = tuned.evaluate(val_text)["loss"]
     result["finetuned_metrics"] = tuned.metadata["metrics"]
@@ -89,6 +93,9 @@ def run(base_name: str, seconds: float, seed: int) -> dict[str, Any]:
     result["finetuned_learning_rate"] = tuned.config.learning_rate
     print(f"base fine-tuned for {seconds:g} s: {result['finetuned_val_loss']:.4f} nats/char", flush=True)
 
+    if not scratch:
+        result["uptime_after"] = load_average()
+        return result
     shape = {k: v for k, v in base.config.to_dict().items() if k not in ("vocab_size", "extra")}
     shape["seed"] = seed
     t0 = time.monotonic()
@@ -111,10 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", default="shakespeare", help="a bundled or saved model, or a folder")
     parser.add_argument("--seconds", type=float, default=60.0, help="the time budget of each training run")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--learning-rate", type=float, help="fine-tune at this rate (default: train's, the base's / 3)")
+    parser.add_argument("--no-scratch", action="store_true", help="leave out the run from scratch")
     parser.add_argument("--json", type=Path, help="write all the numbers here")
     args = parser.parse_args(argv)
-    result = run(args.base, args.seconds, args.seed)
-    print(json.dumps({k: result[k] for k in ("base_val_loss", "finetuned_val_loss", "scratch_val_loss")}))
+    result = run(args.base, args.seconds, args.seed, args.learning_rate, scratch=not args.no_scratch)
+    print(json.dumps({k: result.get(k) for k in ("base_val_loss", "finetuned_val_loss", "scratch_val_loss")}))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n", "utf-8")

@@ -53,7 +53,7 @@ TRAINING: dict[str, Option] = {o.name: o for o in [
            "(turn it off for private text: the index lets whoever has the model test whether a passage was in it)",
            flag="--no-copy-index"),
     Option("base", str, None, "fine-tune a copy of this model (a bundled or saved name, or a model folder) on the "
-           "text: a lower learning rate and early stopping by default; not with tokenizer or size",
+           "text (early stopping by default; the base's size, tokenizer and learning rate); not with tokenizer or size",
            none="a new model", metavar="NAME"),
     # === Tokenizer and size of a new model ===
     Option("tokenizer", str, "char", "how text is cut into tokens", choices=TOKENIZERS,

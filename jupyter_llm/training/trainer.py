@@ -86,7 +86,7 @@ def train(
             architecture; of the ModelConfig options only learning_rate,
             lr_schedule, batch_size, clipnorm, max_context and seed may change.
         base: fine-tune a copy of this model (a bundled or saved name, a folder, a LanguageModel; never
-            changed): learning_rate the base's / 3, early_stopping 2 by default; new characters join a char
+            changed): learning_rate the base's, early_stopping 2 by default; new characters join a char
             vocabulary. Not with model, size, tokenizer, config or architecture options (:mod:`.finetune`).
         max_vocab, min_freq: tokenizer vocabulary limits. column, encoding: see ``TextSource``.
         steps_per_epoch: batches per epoch (default: one pass over the text).

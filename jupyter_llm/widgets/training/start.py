@@ -43,5 +43,5 @@ class StartFrom:
         self.note.layout.display = None if base else "none"
         self.note.value = esc(
             f"Fine-tuning a copy of '{base}': it keeps that model's size, tokenizer and sequence length "
-            "(new characters are added to its vocabulary), and its learning rate divided by 3; "
+            "(new characters are added to its vocabulary) and its learning rate; "
             f"'{base}' itself is not changed.") if base else ""

@@ -3,6 +3,8 @@
     python bench/finetune_base.py                         # shakespeare, 60 s each (about 4 minutes in all)
     python bench/finetune_base.py --seconds 20 --json bench/results/finetune_quick.json
     python bench/finetune_base.py --base ./peps-base      # any saved model or folder as the candidate base
+    python bench/finetune_base.py --train-base-on ../shared/corpora/python_peps.txt --base-seconds 300
+                                  # a candidate base: the shakespeare size trained on that text first
 
 The text: modern technical English the default models never see. It is
 assembled from this repository, in this order: ``README.md``, ``docs/*.md``
@@ -113,6 +115,23 @@ def run(base_name: str, seconds: float, seed: int, learning_rate: float | None =
     return result
 
 
+def train_candidate(size_of: str, corpus: Path, seconds: float, seed: int) -> Path:
+    """A base of ``size_of``'s config trained from scratch on ``corpus`` for ``seconds``, saved to a temp folder."""
+    import tempfile
+
+    import jupyter_llm as jl
+
+    shape = {k: v for k, v in jl.load(size_of, prepare=False).config.to_dict().items()
+             if k not in ("vocab_size", "extra")}
+    shape["seed"] = seed
+    lm = jl.train(str(corpus), config=shape, epochs=1000, time_limit=seconds, progress=False,
+                  copy_index=False, sample_tokens=0, validation_split=0.02)
+    folder = Path(tempfile.mkdtemp(prefix="finetune_base_")) / corpus.stem
+    lm.save(folder)
+    print(f"candidate base trained on {corpus.name} for {seconds:g} s: {lm.metadata['metrics']}", flush=True)
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default="shakespeare", help="a bundled or saved model, or a folder")
@@ -120,8 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--learning-rate", type=float, help="fine-tune at this rate (default: train's, the base's / 3)")
     parser.add_argument("--no-scratch", action="store_true", help="leave out the run from scratch")
+    parser.add_argument("--train-base-on", type=Path, metavar="FILE",
+                        help="first train a candidate base of --base's size on FILE (from scratch) and use it")
+    parser.add_argument("--base-seconds", type=float, default=300.0, help="how long to train that candidate")
     parser.add_argument("--json", type=Path, help="write all the numbers here")
     args = parser.parse_args(argv)
+    if args.train_base_on is not None:
+        args.base = str(train_candidate(args.base, args.train_base_on, args.base_seconds, args.seed))
     result = run(args.base, args.seconds, args.seed, args.learning_rate, scratch=not args.no_scratch)
     print(json.dumps({k: result.get(k) for k in ("base_val_loss", "finetuned_val_loss", "scratch_val_loss")}))
     if args.json:

@@ -22,6 +22,7 @@ EXPECTED = [
     "06_drafting_in_jupyterlab.ipynb",
     "07_scaling_out.ipynb",
     "08_see_why.ipynb",
+    "09_make_it_yours.ipynb",
 ]
 
 

@@ -33,7 +33,7 @@ from ..errors import invalid
 from .prepare import RETRAIN_FIELDS, Corpus, Setup, _retrain_config
 
 #: The base's learning rate is divided by this when fine-tuning. Measured (bench/finetune_base.py, shakespeare
-#: on 432 KB of modern English, 60 s on 2 CPU cores): validation loss after 48 steps 1.81 at 1e-3 (the base's / 3),
+#: on 440 KB of modern English, 60 s on 2 CPU cores): validation loss after 48 steps 1.81 at 1e-3 (the base's / 3),
 #: 1.66 at 2e-3, 1.59 at 3e-3 (the base's own); after 60 s 1.67, 1.44, 1.43. A short fine-tuning run wants the
 #: base's own rate, so the default keeps it; pass learning_rate= for a gentler one.
 LR_DIVISOR = 1.0

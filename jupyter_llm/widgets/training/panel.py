@@ -30,8 +30,9 @@ from .._threads import Job, Throttle
 from ..loss_chart import loss_chart_svg
 from .history import earlier_runs, text_fingerprint
 from .plan import BUDGETS, budget_words, plan
-from .run import Curve, Progress, Settings, record, summary_rows
+from .run import Curve, Progress, Settings, record
 from .sizes import SizeTable
+from .status import status_view, summary_table
 from .start import StartFrom
 from .source import CHARS_PER_TOKEN, SourcePicker
 
@@ -554,38 +555,15 @@ class TrainingPanel(widgets.VBox):
     def _render_progress(self) -> None:
         with self._lock:
             run = Progress(**{**vars(self._run), "warnings": list(self._run.warnings)})
-        done = run.done()
         self.progress_text.value = esc(run.line())
-        if run.phase == "idle":
-            self.progress.value = 0.0
-            self.status.value = esc("Ready: choose the text and the settings, then press Train.")
-            return
-        notes = "".join(f'<div class="jl-warn">{esc(w)}</div>' for w in run.warnings)
-        if run.phase in ("preparing", "training"):
-            self.progress.value = min(done, 1.0)
-            self.progress.bar_style = "info"
-            if run.phase == "training":
-                stopping = " (stopping after this step…)" if self._stop_event.is_set() else ""
-                self.status.value = esc(f"Training{stopping}") + notes
-            return
-        # The run is over.
-        error = self.error
-        if error is not None:
-            self.progress.bar_style = "danger"
-            details = None if isinstance(error, JupyterLLMError) else (self.job.traceback if self.job else None)
-            kept = ('<div class="jl-note">The weights trained so far are kept: <code>panel.model</code>.</div>'
-                    if self.model is not None else "")
-            self.status.value = error_html(error, details) + kept + notes
-            return
-        message = run.message
-        budget_ended = (message or "").startswith("Training stopped at the time limit")  # Train for: as planned
-        stopped = self._stop_event.is_set() or (
-            not budget_ended and (message or "").startswith(("Training stopped", "Early stopping")))
-        self.progress.value = 1.0 if not stopped else min(done, 1.0)
-        self.progress.bar_style = "warning" if stopped else "success"
-        kept = " The weights trained so far are kept." if stopped else ""
-        css = "jl-warn" if stopped else "jl-ok"
-        self.status.value = f'<span class="{css}">{esc((message or "Training ended.") + kept)}</span>{notes}'
+        details = self.job.traceback if self.job is not None and self.error is not None else None
+        view = status_view(run, self.error, details, self.model is not None, self._stop_event.is_set())
+        if view.value is not None:
+            self.progress.value = view.value
+        if view.bar_style is not None:
+            self.progress.bar_style = view.bar_style
+        if view.html is not None:
+            self.status.value = view.html
 
     def _render_chart(self) -> None:
         with self._lock:
@@ -595,11 +573,7 @@ class TrainingPanel(widgets.VBox):
         self.chart.value = loss_chart_svg(train, val, train_label="training (smoothed)", earlier=earlier)
 
     def _render_summary(self) -> None:
-        if self.model is None:
-            self.summary.value = ""
-            return
-        table = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in summary_rows(self.model))
-        self.summary.value = f"<table>{table}</table>"
+        self.summary.value = summary_table(self.model) if self.model is not None else ""
 
     # === Saving ===
 

@@ -84,3 +84,11 @@ def test_llm_train_notebooks_mistakes_are_one_sentence(ip, tmp_path):
     assert message.startswith("No text found in notebooks at")
     assert "Expected one source" in error_of(ip, f"%llm train text --notebooks '{tmp_path}/*.ipynb'")
     assert "--cells chooses the cells of --notebooks" in error_of(ip, "%llm train text --cells code")
+
+
+def test_llm_train_no_copy_index_keeps_no_index(ip):
+    ip.user_ns["text"] = NOTES[0] * 3
+    run(ip, "%llm train text --size tiny --seq-len 16 --batch-size 8 --steps-per-epoch 2 -o kept")
+    run(ip, "%llm train text --size tiny --seq-len 16 --batch-size 8 --steps-per-epoch 2 --no-copy-index -o private")
+    assert ip.user_ns["kept"].copy_index is not None
+    assert ip.user_ns["private"].copy_index is None

@@ -35,7 +35,7 @@ SOURCE_HELP = ("a variable (str, list of str, pandas Series, or DataFrame with -
 #: The options of ``%llm train`` from the TRAINING table, in the order of its help.
 _TRAIN_OPTIONS = ("overwrite", "epochs", "base", "tokenizer", "size", "max_vocab", "seq_len", "batch_size",
                   "learning_rate", "steps_per_epoch", "early_stopping", "time_limit", "validation_split",
-                  "sample_tokens", "seed")
+                  "sample_tokens", "seed", "copy_index")
 #: Options whose None train() reads itself (a new model's size and tokenizer; no base).
 _NONE_GIVEN = frozenset({"base", "tokenizer", "size"})
 
@@ -85,7 +85,8 @@ class LLMMagics(Magics):
     @table_arguments(TRAINING, "magic", ["overwrite", "epochs", "base", "tokenizer", "size"])
     @argument("--column", help="the text column of a DataFrame SOURCE")
     @table_arguments(TRAINING, "magic", ["max_vocab", "seq_len", "batch_size", "learning_rate", "steps_per_epoch",
-                                         "early_stopping", "time_limit", "validation_split", "sample_tokens", "seed"])
+                                         "early_stopping", "time_limit", "validation_split", "sample_tokens", "seed",
+                                         "copy_index"])
     @argument("-o", "--out", type=identifier, metavar="VAR", help="also store the model in variable VAR")
     def _train(self, rest: str) -> None:
         args = self._parse(self._train, rest)
@@ -437,15 +438,13 @@ def notebook_cells(namespace: dict[str, Any], explicit: str) -> list[str]:
 
 
 def _find_notebook(namespace: dict[str, Any]) -> Path:
-    # ipykernel >= 6.20 (JupyterLab, Notebook 7) sets __session__; VS Code sets __vsc_ipynb_file__.
-    for candidate in (namespace.get("__session__"), os.environ.get("JPY_SESSION_NAME"),
-                      namespace.get("__vsc_ipynb_file__")):
-        if isinstance(candidate, str) and candidate.endswith(".ipynb"):
-            for path in (Path(candidate).expanduser(), Path.cwd() / Path(candidate).name):
-                if path.is_file():
-                    return path
-    raise UsageError("Cannot tell which notebook this kernel runs (no __session__ or JPY_SESSION_NAME). "
-                     "Expected --from-notebook PATH naming the .ipynb file.")
+    from ..errors import DataError
+    from ..text.collect import this_notebook
+
+    try:
+        return this_notebook(namespace)
+    except DataError as e:
+        raise UsageError(f"{e} Or give --from-notebook PATH naming the .ipynb file.") from None
 
 
 def _fixed(value: Any) -> str | None:

@@ -508,7 +508,8 @@ class SaliencyView implements ITokenHandlers {
       const column = el('div', 'jp-LLMExplain-column');
       markToken(column, i);
       if (i === p) {
-        column.tabIndex = 0;
+        column.tabIndex = 0; // the explained token is the one tab stop, and the one selected at first
+        this._selected = p;
       }
       const attribution = el('div', 'jp-LLMExplain-cell jp-mod-attribution');
       const attention = el('div', 'jp-LLMExplain-cell jp-mod-attention');

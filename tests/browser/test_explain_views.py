@@ -239,6 +239,10 @@ def test_saliency_shows_attributions_and_attention_of_the_same_position(nb, scre
         assert f"attribution {signed(attributions[i], 4)}" in status
         assert f"attention weight {attention[i]:.4f}" in status
     assert "Attention is not explanation" in v.locator(".jp-LLMExplain-caveat").inner_text()
+    # Before anything is chosen, the pointer leaving the columns brings back the explained token, the one tab stop.
+    nb.mouse.move(0, 0)
+    v.locator(f".jp-LLMExplain-status[data-index='{p}']").wait_for()
+    assert v.locator(".jp-LLMExplain-column[tabindex='0']").get_attribute("data-index") == str(p)
     # Keyboard: focus a column, then move.
     v.locator(f".jp-LLMExplain-column[data-index='{p - 1}']").focus()
     nb.keyboard.press("ArrowLeft")

@@ -68,7 +68,7 @@ def load_average() -> str:
 
 
 def run(base_name: str, seconds: float, seed: int, learning_rate: float | None = None,
-        scratch: bool = True) -> dict[str, Any]:
+        scratch: bool = True, freeze: int = 0) -> dict[str, Any]:
     import jupyter_llm as jl
 
     text = assemble_text()
@@ -78,7 +78,7 @@ def run(base_name: str, seconds: float, seed: int, learning_rate: float | None =
     result: dict[str, Any] = {
         "base": base_name, "seconds": seconds, "seed": seed, "text_chars": len(text),
         "train_chars": len(train_text), "val_chars": len(val_text), "config": base.config.to_dict(),
-        "base_fingerprint": base.fingerprint,
+        "base_fingerprint": base.fingerprint, "uptime_before": before["uptime"],
         "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),  # the repo's text changes with it
     }
     result["base_val_loss"] = base.evaluate(val_text)["loss"]
@@ -87,7 +87,7 @@ def run(base_name: str, seconds: float, seed: int, learning_rate: float | None =
     t0 = time.monotonic()
     lr = {} if learning_rate is None else {"learning_rate": learning_rate}
     tuned = jl.train(train_text, base=base, validation_data=val_text, epochs=1000, time_limit=seconds,
-                     progress=False, copy_index=False, seed=seed, sample_tokens=0, **lr)
+                     progress=False, copy_index=False, seed=seed, sample_tokens=0, freeze_embedding_epochs=freeze, **lr)
     result["finetuned_wall_s"] = round(time.monotonic() - t0, 1)
     result["finetuned_val_loss"] = tuned.evaluate(val_text)["loss"]
     result["finetuned_metrics"] = tuned.metadata["metrics"]
@@ -109,7 +109,6 @@ def run(base_name: str, seconds: float, seed: int, learning_rate: float | None =
     print(f"from scratch for {seconds:g} s (same size): {result['scratch_val_loss']:.4f} nats/char", flush=True)
 
     result["base_unchanged"] = jl.load(base_name, prepare=False).fingerprint == result["base_fingerprint"]
-    result["uptime_before"] = before["uptime"]
     result["uptime_after"] = load_average()
     result["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(), "python": sys.version.split()[0]}
     return result
@@ -138,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="the time budget of each training run")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--learning-rate", type=float, help="fine-tune at this rate (default: train's, the base's / 3)")
+    parser.add_argument("--freeze-embedding-epochs", type=int, default=0, help="fine-tune with the embedding fixed "
+                        "for this many epochs")
     parser.add_argument("--no-scratch", action="store_true", help="leave out the run from scratch")
     parser.add_argument("--train-base-on", type=Path, metavar="FILE",
                         help="first train a candidate base of --base's size on FILE (from scratch) and use it")
@@ -146,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.train_base_on is not None:
         args.base = str(train_candidate(args.base, args.train_base_on, args.base_seconds, args.seed))
-    result = run(args.base, args.seconds, args.seed, args.learning_rate, scratch=not args.no_scratch)
+    result = run(args.base, args.seconds, args.seed, args.learning_rate, scratch=not args.no_scratch,
+                 freeze=args.freeze_embedding_epochs)
     print(json.dumps({k: result.get(k) for k in ("base_val_loss", "finetuned_val_loss", "scratch_val_loss")}))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

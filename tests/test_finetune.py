@@ -249,3 +249,24 @@ def test_panel_start_from_an_unknown_model_is_one_sentence(jl_home):
 
     with pytest.raises(InvalidArgumentError, match=r"argument base\. Expected .*Received: base='nope'"):
         TrainingPanel(namespace={}, base="nope", measure_speed=False)
+
+
+def test_freeze_embedding_epochs_keeps_the_embedding_for_the_first_epoch(shakespeare_text):
+    text = shakespeare_text[:8000]
+    lm = jl.build_model(text, size="tiny", seq_len=16, batch_size=8, seed=0)
+    start = lm.model.get_layer("embedding").get_weights()[0].copy()
+    seen = []
+
+    def record(event):
+        if event.kind == "epoch_end":
+            seen.append((lm.model.get_layer("embedding").get_weights()[0].copy(),
+                         lm.model.get_layer("logits").get_weights()[1].copy()))
+
+    lm = jl.train(text, model=lm, epochs=2, steps_per_epoch=5, freeze_embedding_epochs=1, on_progress=record,
+                  progress=False, sample_tokens=0)
+    (emb1, bias1), (emb2, bias2) = seen
+    np.testing.assert_array_equal(emb1, start)  # fixed during the first epoch ...
+    assert not np.array_equal(emb2, emb1)  # ... trained in the second
+    assert not np.array_equal(bias1, lm.model.get_layer("logits").get_weights()[1]) or not np.array_equal(bias2, bias1)
+    assert lm.model.get_layer("embedding").trainable
+    assert jl.runs().iloc[-1]["settings"]["freeze_embedding_epochs"] == 1

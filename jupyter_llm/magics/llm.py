@@ -35,7 +35,7 @@ SOURCE_HELP = ("a variable (str, list of str, pandas Series, or DataFrame with -
 #: The options of ``%llm train`` from the TRAINING table, in the order of its help.
 _TRAIN_OPTIONS = ("overwrite", "epochs", "base", "tokenizer", "size", "max_vocab", "seq_len", "batch_size",
                   "learning_rate", "steps_per_epoch", "early_stopping", "time_limit", "validation_split",
-                  "sample_tokens", "seed", "copy_index")
+                  "sample_tokens", "seed", "copy_index", "freeze_embedding_epochs")
 #: Options whose None train() reads itself (a new model's size and tokenizer; no base).
 _NONE_GIVEN = frozenset({"base", "tokenizer", "size"})
 
@@ -86,7 +86,7 @@ class LLMMagics(Magics):
     @argument("--column", help="the text column of a DataFrame SOURCE")
     @table_arguments(TRAINING, "magic", ["max_vocab", "seq_len", "batch_size", "learning_rate", "steps_per_epoch",
                                          "early_stopping", "time_limit", "validation_split", "sample_tokens", "seed",
-                                         "copy_index"])
+                                         "copy_index", "freeze_embedding_epochs"])
     @argument("-o", "--out", type=identifier, metavar="VAR", help="also store the model in variable VAR")
     def _train(self, rest: str) -> None:
         args = self._parse(self._train, rest)

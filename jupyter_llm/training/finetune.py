@@ -169,6 +169,35 @@ def base_setup(base: Any, corpus: Corpus, overrides: dict[str, Any], checkpoint:
     return Setup(tok=tok, cfg=cfg, lm=lm, checkpoint=checkpoint)
 
 
+def freeze_embedding(setup: Setup, epochs: int) -> list[Any]:
+    """Keep the embedding fixed for the first ``epochs`` epochs of the run; the callback that lets it go.
+
+    Call after the model is compiled. The optimizer is built for every variable first, so
+    that the embedding can join in later; the train step is traced again when it does.
+    """
+    if not epochs:
+        return []
+    from .. import _tf  # noqa: F401  (TensorFlow without its start-up notices)
+    import keras
+
+    model = setup.lm.model
+    model.optimizer.build(model.trainable_variables)
+    embedding = model.get_layer("embedding")
+    embedding.trainable = False
+    first = setup.initial_epoch
+
+    class _Unfreeze(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 - first == epochs and not embedding.trainable:
+                embedding.trainable = True
+                self.model.make_train_function(force=True)
+
+        def on_train_end(self, logs=None):
+            embedding.trainable = True  # a run that ended sooner leaves a trainable model
+
+    return [_Unfreeze()]
+
+
 def _warn_unknown_words(corpus: Corpus, tok: Any) -> None:
     """A word base keeps its vocabulary: say how much of the new text it reads as ``<unk>``."""
     unknown: set[str] = set()

@@ -55,6 +55,8 @@ TRAINING: dict[str, Option] = {o.name: o for o in [
     Option("base", str, None, "fine-tune a copy of this model (a bundled or saved name, or a model folder) on the "
            "text (early stopping by default; the base's size, tokenizer and learning rate); not with tokenizer or size",
            none="a new model", metavar="NAME"),
+    Option("freeze_embedding_epochs", int, 0, "keep the embedding fixed for this many epochs at the start of the "
+           "run (0: train it from the first step)", low=0, metavar="N"),
     # === Tokenizer and size of a new model ===
     Option("tokenizer", str, "char", "how text is cut into tokens", choices=TOKENIZERS,
            metavar="{" + ",".join(TOKENIZERS) + "}"),
@@ -106,6 +108,7 @@ class TrainOptions:
     overwrite: bool = False
     copy_index: bool = TRAINING["copy_index"].default
     base: str | None = None  # the base's name or folder (a LanguageModel given: its name)
+    freeze_embedding_epochs: int = 0
     tokenizer: Any = TRAINING["tokenizer"].default
     size: str = TRAINING["size"].default
     max_vocab: int | None = None

@@ -48,7 +48,7 @@ def train(
     size: str | None = None,
     config: ModelConfig | dict | None = None,
     model: Any = None,
-    base: Any = None,
+    base: Any = None, freeze_embedding_epochs: int = 0,
     max_vocab: int | None = None, min_freq: int = 1,
     column: str | None = None, encoding: str = "utf-8",
     steps_per_epoch: int | None = None,
@@ -101,6 +101,7 @@ def train(
         stop_event: a ``threading.Event``; setting it stops after the current step.
         streaming, jit_compile: force (True) or forbid (False) streaming from disk; compile the step with XLA.
         copy_index: keep an index of the text trained on for ``lm.copied`` (False: none; see summary.index_copies).
+        freeze_embedding_epochs: keep the embedding fixed for the first N epochs of the run (0: never).
         **options: any :class:`ModelConfig` field (``rnn_units=512``, ``seq_len=64``, ...).
 
     Every option's range is in :data:`~jupyter_llm.training.options.TRAINING`. To hold
@@ -121,9 +122,9 @@ def train(
     opts = TrainOptions.from_call(
         options, epochs=epochs, steps_per_epoch=steps_per_epoch, validation_split=validation_split,
         early_stopping=early_stopping, time_limit=time_limit, sample_tokens=sample_tokens,
-        sample_prompt=sample_prompt, resume=resume, overwrite=overwrite, size=size or "small",
-        tokenizer="char" if tokenizer is None else tokenizer,
-        max_vocab=max_vocab, min_freq=min_freq, copy_index=copy_index, base=finetune.label_of(base))
+        sample_prompt=sample_prompt, resume=resume, overwrite=overwrite, size=size or "small", max_vocab=max_vocab,
+        tokenizer="char" if tokenizer is None else tokenizer, min_freq=min_freq, copy_index=copy_index,
+        base=finetune.label_of(base), freeze_embedding_epochs=freeze_embedding_epochs)
     checkpoint = prepare.check_destination(name, opts, tensorboard_dir, checkpoint_dir)
     corpus = prepare.read_corpus(source, validation_data, opts.validation_split, column, encoding)
     overrides = {**options, **opts.config_overrides()}
@@ -141,6 +142,7 @@ def train(
 def _fit_and_record(setup: prepare.Setup, corpus: prepare.Corpus, opts: TrainOptions, control: _TrainingControl,
                     callbacks: list[Any], subscribers: list[Any], *, name: str | None, separate_validation: bool):
     """Fit, settle how it ended, record the run (in the model's metadata and the run history), save; the model."""
+    callbacks = callbacks + finetune.freeze_embedding(setup, opts.freeze_embedding_epochs)
     log = history.RunLog(name, base=opts.base)  # the run history's record of this run, written however it ends
     control.bus.subscribers.append(log.curve)
     try:

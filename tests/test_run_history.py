@@ -140,3 +140,10 @@ def test_cli_lists_runs(text, capsys):
     assert main(["models", "runs", "--json"]) == 0
     (record,) = json.loads(capsys.readouterr().out)
     assert record["model"] == "cli_model" and record["curve"]["step"]
+
+
+def test_a_run_records_the_models_own_size_not_the_default(text):
+    model = jl.build_model(text, size="tiny", seq_len=16, batch_size=8)
+    jl.train(text, model=model, steps_per_epoch=2, progress=False, sample_tokens=0)  # no size= given
+    jl.train(text, rnn_units=24, **{**TRAIN, "size": "tiny"})  # a shape of no named size
+    assert list(jl.runs()["size"]) == ["tiny", "custom"]

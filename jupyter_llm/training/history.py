@@ -38,6 +38,7 @@ class RunLog:
         if setup is not None:
             settings["config"] = setup.cfg.to_dict()
             settings["tokenizer"] = setup.tok.kind
+            settings["size"] = size_of(setup.cfg)  # the model's (a model trained further keeps its own)
         data: dict[str, Any] = {}
         if corpus is not None:
             meta = (lm.metadata.get("corpus") if lm is not None else None) or {}
@@ -73,6 +74,15 @@ class RunLog:
                           stacklevel=3)
             return
         self.saved = record
+
+
+def size_of(config: Any) -> str:
+    """The name of the size whose shape ``config`` has, or ``"custom"``."""
+    from ..config import SIZES
+
+    shape = {k: getattr(config, k) for k in ("embedding_dim", "rnn_units", "num_layers", "attention_dim")}
+    return next((name for name, fields in SIZES.items() if all(fields.get(k) == v for k, v in shape.items())),
+                "custom")
 
 
 def _plain(value: Any) -> bool:

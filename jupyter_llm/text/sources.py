@@ -293,6 +293,12 @@ class TextSource:
             TextSource(val, f"last {fraction:.0%} of {self.description}"),
         )
 
+    def shard(self, workers: int, index: int) -> "TextSource":
+        """Worker ``index``'s part when ``workers`` read this source: whole files, or lines (see :mod:`.shards`)."""
+        from .shards import shard
+
+        return shard(self, workers, index)
+
     def __repr__(self) -> str:
         return f"TextSource({self.description})"
 

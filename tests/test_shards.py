@@ -8,7 +8,7 @@ import random
 import pytest
 
 from jupyter_llm import InvalidArgumentError
-from jupyter_llm.text import shards
+from jupyter_llm.text import sources
 from jupyter_llm.text.sources import TextSource
 
 
@@ -40,7 +40,7 @@ def test_uneven_files_are_balanced_by_size(tmp_path):
 
 @pytest.mark.parametrize("workers", [2, 3, 5, 7])
 def test_one_large_file_splits_at_line_boundaries_with_no_line_twice_or_lost(tmp_path, workers, monkeypatch):
-    monkeypatch.setattr(shards, "SCAN_BYTES", 7)  # the search for a newline crosses many reads
+    monkeypatch.setattr(sources, "SCAN_BYTES", 7)  # the search for a newline crosses many reads
     rng = random.Random(workers)
     words = ["heron", "鹭", "é", "reeds", "", "water still"]
     lines = [" ".join(rng.choice(words) for _ in range(rng.randrange(0, 30))) + f" #{i}" for i in range(3000)]
@@ -104,3 +104,49 @@ def test_a_1_gb_file_read_by_two_workers_splits_at_a_line_with_none_twice_or_los
     assert first == [0, last[0] + 1] and last[1] == n - 1  # consecutive: no line twice, none lost
     assert sum(counts) == n
     assert abs(parts[0].nbytes - parts[1].nbytes) < 2_000
+
+
+def _jsonl(path, texts):
+    import json
+
+    path.write_text("".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)),
+                    "utf-8")
+    return path
+
+
+def test_a_folder_of_jsonl_shards_is_a_source_of_their_texts(tmp_path):
+    texts = [f"record {i}: the heron waits 鹭 {'.' * (i % 7)}" for i in range(40)]
+    for k in range(4):
+        _jsonl(tmp_path / f"part-{k}.jsonl", texts[k * 10:(k + 1) * 10])
+    corpus = TextSource.from_any(str(tmp_path / "*.jsonl"))
+    assert [line for line in _lines(corpus) if line] == texts  # the texts, not the JSON around them
+    got = [[line for line in _lines(corpus.shard(2, w)) if line] for w in range(2)]
+    assert sorted(got[0] + got[1]) == sorted(texts) and len(got[0]) == len(got[1]) == 20
+    train, val = corpus.split(0.25)  # a record is never cut by the validation split either
+    assert [line for line in _lines(train) + _lines(val) if line] == texts
+
+
+def test_one_jsonl_file_splits_between_records(tmp_path):
+    texts = [f"{i} " + "words " * (i % 13) for i in range(500)]
+    corpus = TextSource.from_any(_jsonl(tmp_path / "one.jsonl", texts))
+    got = [[line.strip() for line in _lines(corpus.shard(3, w)) if line] for w in range(3)]
+    assert got[0] + got[1] + got[2] == [t.strip() for t in texts] and all(got)
+
+
+def test_a_line_that_is_not_a_record_is_one_sentence(tmp_path):
+    from jupyter_llm import DataError
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "fine"}\n{"body": "no text field"}\n', "utf-8")
+    with pytest.raises(DataError, match=r"not a JSON object with a \"text\" string, at byte 17"):
+        "".join(TextSource.from_any(path).iter_chunks())
+
+
+def test_training_on_jsonl_learns_the_texts_not_the_json(tmp_path):
+    import jupyter_llm as jl
+
+    _jsonl(tmp_path / "notes.jsonl", [f"the heron waits by the reeds, day {i}" for i in range(200)])
+    lm = jl.train(str(tmp_path / "*.jsonl"), size="tiny", seq_len=16, batch_size=8, steps_per_epoch=2,
+                  progress=False, sample_tokens=0)
+    vocab = {lm.tokenizer.id_to_token(i) for i in range(lm.config.vocab_size)}
+    assert "h" in vocab and not vocab & set('{}":')

@@ -9,7 +9,7 @@ every line of the corpus exactly once:
   shards): each document goes whole to one worker, the largest first to the
   worker with the fewest bytes so far (equal shards are dealt out in turn, so 8
   files give 2 workers 4 each); each worker reads its files in corpus order;
-* **by byte range** otherwise (one large file): the corpus is cut into equal
+* **by byte range** otherwise (one large text or JSON Lines file): the corpus is cut into equal
   spans, each cut moved forward to the start of the next line, so that no line
   is split, read twice or lost. A file is read only around the cuts (a few
   bytes up to the next newline), never whole.
@@ -20,13 +20,10 @@ TextSource is.
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
 
 from ..errors import invalid
-from .sources import TextSource, _File, _Text
-
-#: Bytes read at a time when looking for the next newline after a cut.
-SCAN_BYTES = 1 << 16
+from .sources import TextSource, _File, _Text, line_start
 
 
 def shard(source: TextSource, workers: int, index: int) -> TextSource:
@@ -72,32 +69,10 @@ def line_cuts(parts: list, workers: int) -> list[Cut]:
         while part < len(parts) - 1 and seen + sizes[part] <= target:  # the part the target falls in
             seen += sizes[part]
             part += 1
-        cut = (part, _line_start(parts[part], target - seen))
+        cut = (part, line_start(parts[part], target - seen))
         cuts.append(max(cut, cuts[-1]))  # never before the previous cut (short lines crowd the cuts)
     cuts.append((len(parts) - 1, sizes[-1]) if parts else (0, 0))
     return cuts
-
-
-def _line_start(part, offset: int) -> int:
-    """The first line start at or after ``offset`` in ``part`` (its end when none is left)."""
-    if offset <= 0:
-        return 0
-    if isinstance(part, _Text):
-        found = part.text.find("\n", offset - 1)
-        return len(part.text) if found < 0 else found + 1
-    end = part.nbytes
-    position = offset - 1  # the byte before the cut: a newline there makes the cut a line start
-    with open(part.path, "rb") as f:
-        f.seek(part.start + position)
-        while position < end:
-            data = f.read(min(SCAN_BYTES, end - position))
-            if not data:
-                break
-            found = data.find(b"\n")  # never inside a UTF-8 character: its bytes are all >= 0x80
-            if found >= 0:
-                return position + found + 1
-            position += len(data)
-    return end
 
 
 def _between(parts: list, a: Cut, b: Cut) -> list:
@@ -111,6 +86,6 @@ def _between(parts: list, a: Cut, b: Cut) -> list:
             continue
         if isinstance(part, _Text):
             out.append(_Text(part.text[start:end]))
-        else:
-            out.append(_File(Path(part.path), part.encoding, part.start + start, part.start + end))
+        else:  # a file's byte range (a JSON Lines file stays one)
+            out.append(dataclasses.replace(part, start=part.start + start, end=part.start + end))
     return out

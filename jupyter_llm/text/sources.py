@@ -13,8 +13,10 @@ larger than memory is never read whole. Documents are joined with a newline.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import glob as _glob
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -102,6 +104,78 @@ class _File:
         a = self.start + _char_boundary(self.path, self.start + int(total * start)) - self.start
         b = self.start + _char_boundary(self.path, self.start + int(total * end)) - self.start
         return _File(self.path, self.encoding, a, b)
+
+
+@dataclass(frozen=True)
+class _JsonLines(_File):
+    """A byte range of a JSON Lines file (``.jsonl``): the ``"text"`` of each record, one document a line.
+
+    Each line is a JSON object with a ``"text"`` string (the shape large corpora
+    are shared in) or a JSON string; blank lines are skipped. Byte ranges start
+    and end at line starts, so a record is never cut.
+    """
+
+    field: str = "text"
+
+    def chunks(self, chunk_chars: int) -> Iterator[str]:
+        pending, offset = "", self.start
+        for text in super().chunks(chunk_chars):
+            lines = (pending + text).split("\n")
+            pending = lines.pop()
+            out = []
+            for line in lines:
+                out.append(self._record(line, offset))
+                offset += len(line.encode(self.encoding)) + 1
+            if any(out):
+                yield "".join(out)
+        if pending.strip():
+            yield self._record(pending, offset)
+
+    def _record(self, line: str, offset: int) -> str:
+        if not line.strip():
+            return ""
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        text = record.get(self.field) if isinstance(record, dict) else record
+        if not isinstance(text, str):
+            raise DataError(f"'{self.path}' has a line that is not a JSON object with a \"{self.field}\" string, at "
+                            f"byte {offset}. Expected JSON Lines: one {{\"{self.field}\": \"...\"}} per line.")
+        return text + "\n"
+
+    def slice(self, start: float, end: float) -> "_JsonLines":
+        total = self.nbytes
+        a = self.start + line_start(self, int(total * start))
+        b = self.start + line_start(self, int(total * end))
+        return dataclasses.replace(self, start=a, end=b)
+
+
+#: Bytes read at a time when looking for the next newline after a cut.
+SCAN_BYTES = 1 << 16
+
+
+def line_start(part: "_Text | _File", offset: int) -> int:
+    """The first line start at or after ``offset`` in ``part`` (characters of a text, bytes of a file; its end
+    when no line starts after it)."""
+    if offset <= 0:
+        return 0
+    if isinstance(part, _Text):
+        found = part.text.find("\n", offset - 1)
+        return len(part.text) if found < 0 else found + 1
+    end = part.nbytes
+    position = offset - 1  # the byte before the cut: a newline there makes the cut a line start
+    with open(part.path, "rb") as f:
+        f.seek(part.start + position)
+        while position < end:
+            data = f.read(min(SCAN_BYTES, end - position))
+            if not data:
+                break
+            found = data.find(b"\n")  # never inside a UTF-8 character: its bytes are all >= 0x80
+            if found >= 0:
+                return position + found + 1
+            position += len(data)
+    return end
 
 
 def _char_boundary(path: Path, offset: int) -> int:
@@ -215,7 +289,7 @@ class TextSource:
             if not os.path.isfile(expanded):  # /dev/zero, a pipe, a socket: no end or no size
                 raise DataError(f"'{pattern}' is not a regular file ({_file_kind(expanded)}). Expected a text file.")
             paths = [expanded]
-        parts = [_File(Path(p), encoding) for p in paths]
+        parts = [(_JsonLines if p.lower().endswith(".jsonl") else _File)(Path(p), encoding) for p in paths]
         desc = f"file '{paths[0]}'" if len(paths) == 1 else f"{len(paths)} files matching '{pattern}'"
         return cls(parts, desc)
 

@@ -88,7 +88,7 @@ def test_fine_tuning_defaults_and_overrides(base_folder):
     base = jl.load(base_folder, prepare=False)
     text = "Some modern prose to learn from. " * 80
     lm = jl.train(text, base=base, **FAST)
-    assert lm.config.learning_rate == pytest.approx(base.config.learning_rate / finetune.LR_DIVISOR)
+    assert lm.config.learning_rate == pytest.approx(base.config.learning_rate)
     assert jl.runs().iloc[-1]["settings"]["early_stopping"] == finetune.PATIENCE
     lm = jl.train(text, base=base, learning_rate=0.01, early_stopping=5, **FAST)
     assert lm.config.learning_rate == 0.01

@@ -252,9 +252,7 @@ class GenerateMagics(Magics):
                     continue
                 explanation = explain_trace(lm, trace, row)
                 if args.check_copies:
-                    p = explanation.prompt_tokens
-                    continuation = "".join(explanation.tokens[p:])
-                    explanation.mark_copies(lm.copied(continuation), offset=len("".join(explanation.tokens[:p])))
+                    explanation.mark_copies_of(lm)
             show_explanation(explanation, provenance(resolved, "explanation", **record, **sample))
 
     def _inputs(self) -> list[str]:
@@ -265,8 +263,10 @@ class GenerateMagics(Magics):
 
 def _check_copy_index(resolved: Resolved) -> None:
     """Raise a UsageError, in the model's one sentence, unless it has an index of its training text."""
+    from ..model.copied import require_index
+
     with user_errors():  # NoCopyIndexError: trained with copy_index=False, or before there was one
-        resolved.model.copied("")
+        require_index(resolved.model)
 
 
 def shown_alone(text: str) -> str:

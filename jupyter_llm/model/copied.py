@@ -418,6 +418,11 @@ def index_of(value: Any, check: bool = False) -> CopyIndex | None:
 
 def copied(lm: Any, text: str, min_chars: int = DEFAULT_MIN_CHARS) -> Copies:
     """:meth:`LanguageModel.copied`: ask the model's index, or say in one sentence that it has none."""
+    return require_index(lm).find(text, min_chars)
+
+
+def require_index(lm: Any) -> CopyIndex:
+    """The model's index; :class:`~jupyter_llm.NoCopyIndexError`, in one sentence, when it has none."""
     index = lm.copy_index
     if index is None:
         name = f"'{lm.name}'" if lm.name else "This model"
@@ -425,7 +430,7 @@ def copied(lm: Any, text: str, min_chars: int = DEFAULT_MIN_CHARS) -> Copies:
             f"{name} has no copied-text index (it was trained with copy_index=False, or by a jupyter_llm from "
             "before there was one). Expected a model trained with copy_index=True, the default, or an index "
             "given with lm.copy_index = jl.CopyIndex.build(training_text).")
-    return index.find(text, min_chars)
+    return index
 
 
 # === The hashing (the format: changing it needs a new HASH name) ===

@@ -118,6 +118,14 @@ class Explanation:
         self.copies = sorted((self.copies or []) + marked, key=lambda c: (c["start"], c["end"]))
         return self
 
+    def mark_copies_of(self, lm: Any) -> "Explanation":
+        """Mark the spans of the explained text (of a generation: its continuation) that ``lm.copied`` finds.
+
+        Raises :class:`~jupyter_llm.NoCopyIndexError` when ``lm`` has no index. Returns the explanation itself.
+        """
+        p = self.prompt_tokens or 0
+        return self.mark_copies(lm.copied("".join(self.tokens[p:])), offset=len("".join(self.tokens[:p])))
+
     # === Display: jupyter_llm.display.explain, reached through the hook ===
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from ..generation.sampling import SamplingOptions
 from ..text.sources import TextSource
 from ..text.tokenizers import Tokenizer
 from .attention import AttentionMap
+from .copied import DEFAULT_MIN_CHARS
 
 WEIGHTS = store.WEIGHTS
 
@@ -413,7 +414,7 @@ class LanguageModel:
 
         self._copy_index = index_of(index, check=True)
 
-    def copied(self, text: str, min_chars: int = 66):
+    def copied(self, text: str, min_chars: int = DEFAULT_MIN_CHARS):
         """The spans of ``text`` found verbatim in the training text, with their offsets there.
 
         Returns :class:`~jupyter_llm.model.copied.Copies` of ``CopiedSpan(start, end, text, source_offset)``, spans

@@ -13,7 +13,10 @@ tokenizer: BPE reads any text; a word base reads new words as ``<unk>`` (a
 warning says how many).
 
 The fine-tuning defaults (each overridable): the base's own learning rate
-(:data:`LR_DIVISOR` is 1: a third of it was measured worse, see there); early
+(measured, bench/finetune_base.py, shakespeare on 440 KB of modern English, 60 s
+on 2 CPU cores: validation loss after 48 steps 1.81 at 1e-3, a third of it,
+1.66 at 2e-3, 1.59 at 3e-3, the base's own; after 60 s 1.67, 1.44, 1.43: a
+short run wants the base's own rate; pass learning_rate= for a gentler one); early
 stopping on the validation text with a patience of :data:`PATIENCE` epochs;
 the embedding is trained from the first step (not frozen).
 """
@@ -32,11 +35,6 @@ from ..config import CONFIG_FIELDS
 from ..errors import invalid
 from .prepare import RETRAIN_FIELDS, Corpus, Setup, _retrain_config
 
-#: The base's learning rate is divided by this when fine-tuning. Measured (bench/finetune_base.py, shakespeare
-#: on 440 KB of modern English, 60 s on 2 CPU cores): validation loss after 48 steps 1.81 at 1e-3 (the base's / 3),
-#: 1.66 at 2e-3, 1.59 at 3e-3 (the base's own); after 60 s 1.67, 1.44, 1.43. A short fine-tuning run wants the
-#: base's own rate, so the default keeps it; pass learning_rate= for a gentler one.
-LR_DIVISOR = 1.0
 #: Early stopping's patience (epochs) when fine-tuning with validation text, unless ``early_stopping`` is given.
 PATIENCE = 2
 #: A new token's output bias starts this many nats below the mean of the base's biases (rare but learnable).
@@ -89,7 +87,7 @@ def load_base(base: Any):
 
     if isinstance(base, LanguageModel):
         return base
-    return LanguageModel.load(base, prepare=False)  # checked by check_combination
+    return LanguageModel.load(base, prepare=False)  # a str or path, as check_call made sure
 
 
 def new_symbols(corpus: Corpus, tokenizer: Any) -> list[str]:
@@ -163,9 +161,7 @@ def base_setup(base: Any, corpus: Corpus, overrides: dict[str, Any], checkpoint:
                             "new_symbols": added}}
     if source.copy_index is not None:
         lm.copy_index = source.copy_index  # it was trained on the base's text too
-    if "learning_rate" not in overrides:
-        overrides = {**overrides, "learning_rate": source.config.learning_rate / LR_DIVISOR}
-    cfg = _retrain_config(lm, overrides)
+    cfg = _retrain_config(lm, overrides)  # the base's own learning rate unless one is given
     return Setup(tok=tok, cfg=cfg, lm=lm, checkpoint=checkpoint)
 
 

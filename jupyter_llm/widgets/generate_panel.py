@@ -527,9 +527,8 @@ class GeneratePanel(widgets.VBox):
         try:
             for row in range(len(self.texts)):
                 e = explain_trace(lm, trace, row)
-                p = e.prompt_tokens
                 try:
-                    e.mark_copies(lm.copied("".join(e.tokens[p:])), offset=len("".join(e.tokens[:p])))
+                    e.mark_copies_of(lm)
                 except NoCopyIndexError:
                     pass  # (said once, below)
                 explanations.append(e)

@@ -89,3 +89,22 @@ def _between(parts: list, a: Cut, b: Cut) -> list:
         else:  # a file's byte range (a JSON Lines file stays one)
             out.append(dataclasses.replace(part, start=part.start + start, end=part.start + end))
     return out
+
+
+def parts_of(source: TextSource) -> list[str]:
+    """What ``source`` reads, one entry a part: a file's path (with ``[start:end]`` for a byte range), or
+    ``<text of N characters>``; for the log of what each worker reads."""
+    names = []
+    for part in source._parts:
+        if isinstance(part, _File):
+            whole = part.start == 0 and part.end is None
+            names.append(str(part.path) if whole else f"{part.path}[{part.start}:{part.end if part.end is not None else ''}]")
+        else:
+            names.append(f"<text of {part.nbytes:,} characters>")
+    return names
+
+
+def documents_of(source: TextSource):
+    """Each document of ``source`` whole (a text; a file read whole), in order: to send them elsewhere."""
+    for part in source._parts:
+        yield part.text if isinstance(part, _Text) else "".join(part.chunks(1 << 20))

@@ -67,6 +67,9 @@ class _TrainingControl(keras.callbacks.Callback):
         self.wait = 0
         self.epoch = initial_epoch
         self.step = 0
+        self.step_offset = 0  # steps of this epoch made before a restart (a run resumed from a backup)
+        self.cluster: Any = None  # with several workers: agree on stops, and only the chief samples
+        self.backup: Any = None  # the run's backup.Backup, when it backs up
         self.tokens_seen = 0
         self.start = time.perf_counter()
         self.epoch_start = self.start
@@ -91,11 +94,11 @@ class _TrainingControl(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
-        self.step = 0
+        self.step = self.step_offset
         self.epoch_start = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
-        self.step = batch + 1
+        self.step = batch + 1 + self.step_offset
         self.tokens_seen += self.tokens_per_step
         now = time.perf_counter()
         self.elapsed = now - self.start
@@ -122,7 +125,7 @@ class _TrainingControl(keras.callbacks.Callback):
             self.good_weights = weights
             self.good_step = (self.epoch, self.step)
             self.good_loss = loss
-        per_step = (now - self.epoch_start) / self.step
+        per_step = (now - self.epoch_start) / max(1, self.step - self.step_offset)
         steps = self.steps or self.est_steps
         remaining = max(0, steps - self.step) + steps * (self.epochs - self.epoch)
         eta = per_step * remaining
@@ -137,6 +140,10 @@ class _TrainingControl(keras.callbacks.Callback):
             self.reason = "time_limit"
         if self.stop_event is not None and self.stop_event.is_set():
             self.reason = "stopped"
+        if self.cluster is not None and self.cluster.multi_worker and (self.time_limit or self.stop_event):
+            # A worker's own clock or event: every worker stops at the same step, or the others wait forever.
+            stop = self.cluster.any(self.reason in ("time_limit", "stopped"))
+            self.reason = (self.reason or "stopped") if stop else None
         if self.reason in ("time_limit", "stopped"):
             self.model.stop_training = True
             # Keras still calls on_epoch_end. Without a known epoch length (a streamed corpus), any stop
@@ -180,7 +187,7 @@ class _TrainingControl(keras.callbacks.Callback):
                                     steps=self.steps, loss=loss, val_loss=val, elapsed=self.elapsed, eta=None))
         if self.checkpoint is not None:
             self._save_checkpoint(epoch + 1)
-        if self.sample_tokens:
+        if self.sample_tokens and (self.cluster is None or self.cluster.is_chief):
             try:
                 sample = self.lm.generate(self.sample_prompt or "", max_tokens=self.sample_tokens,
                                           temperature=0.8, seed=epoch)

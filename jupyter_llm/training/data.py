@@ -24,8 +24,13 @@ def encode_source(source: TextSource, tokenizer) -> np.ndarray:
     return np.concatenate(pieces).astype(np.int32) if pieces else np.zeros(0, np.int32)
 
 
-def random_windows(ids: np.ndarray, seq_len: int, batch_size: int, steps: int, seed: int) -> tf.data.Dataset:
-    """``steps`` batches of ``(inputs, targets)``, each ``(batch_size, seq_len)``, at random offsets."""
+def random_windows(ids: np.ndarray, seq_len: int, batch_size: int, steps: int, seed: int,
+                   start: int = 0) -> tf.data.Dataset:
+    """Batches ``start`` to ``steps - 1`` of ``(inputs, targets)``, each ``(batch_size, seq_len)``, at random offsets.
+
+    Batch ``k`` is drawn with the stateless seed ``(seed, k)``: a run resumed at step ``start`` draws the
+    windows it would have drawn.
+    """
     data = tf.constant(ids, dtype=tf.int32)
     high = len(ids) - seq_len  # a window starting at `high - 1` ends at the last token
     offsets = tf.range(seq_len + 1)
@@ -37,7 +42,48 @@ def random_windows(ids: np.ndarray, seq_len: int, batch_size: int, steps: int, s
         window = tf.gather(data, tf.cast(starts[:, None], tf.int32) + offsets)  # (B, T + 1)
         return window[:, :-1], window[:, 1:]
 
-    return tf.data.Dataset.range(steps).map(batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return tf.data.Dataset.range(start, steps).map(batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def worker_windows(ids: np.ndarray, seq_len: int, global_batch: int, replicas: int, local_replicas: int,
+                   steps: int, seed: int, worker: int, start: int = 0) -> tf.data.Dataset:
+    """One worker's batches in a multi-worker run: its share of each step, at random offsets in its ``ids``.
+
+    Under ``MultiWorkerMirroredStrategy`` (with auto-sharding off, see :func:`no_auto_shard`) Keras cuts each
+    batch of ``global_batch`` windows into ``replicas`` pieces, and each step a worker takes one piece for each
+    of its ``local_replicas``. So piece ``u = step * local_replicas + replica`` of this worker is drawn with the
+    stateless seed ``(seed, worker, u)``: the run can start at any ``start`` step (a restart from a backup
+    part-way through an epoch) and draw the very windows it would have drawn.
+    """
+    data = tf.constant(ids, dtype=tf.int32)
+    high = len(ids) - seq_len
+    per_replica = global_batch // replicas
+    offsets = tf.range(seq_len + 1)
+    key = tf.constant(seed * 1_000_003 + worker, tf.int64)
+
+    def piece(u):
+        starts = tf.random.stateless_uniform([per_replica], seed=tf.stack([key, u]), minval=0, maxval=high,
+                                             dtype=tf.int64)
+        return tf.gather(data, tf.cast(starts[:, None], tf.int32) + offsets)  # (per_replica, T + 1)
+
+    def split(group):  # (replicas, per_replica, T + 1) -> one global batch
+        window = tf.reshape(group, [replicas * per_replica, seq_len + 1])
+        return window[:, :-1], window[:, 1:]
+
+    first, last = start * local_replicas, (steps + 1) * local_replicas + replicas  # a whole last group
+    ds = tf.data.Dataset.range(first, last).map(piece, num_parallel_calls=tf.data.AUTOTUNE)
+    # Keras counts one step per element of a finite dataset, where each element makes `replicas /
+    # local_replicas` steps here: repeated, the dataset has no end for it to count (the pieces drawn
+    # above cover the run's steps; the repeat is never reached).
+    ds = ds.batch(replicas, drop_remainder=True).map(split).repeat()
+    return no_auto_shard(ds.prefetch(tf.data.AUTOTUNE))
+
+
+def no_auto_shard(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """``ds`` as one worker's own data: tf.distribute must not shard it again (each worker read its part)."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    return ds.with_options(options)
 
 
 def sequential_windows(ids: np.ndarray, seq_len: int, batch_size: int) -> tf.data.Dataset:

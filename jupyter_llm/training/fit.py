@@ -77,7 +77,11 @@ def make_callbacks(setup: Setup, corpus: Corpus, opts: TrainOptions, *,
 
 
 def run_fit(setup: Setup, control: _TrainingControl, callbacks: list[Any], epochs: int) -> tuple[str, bool]:
-    """Keras ``fit``; ``(why it ended, whether the best epoch's weights were put back on Ctrl-C)``."""
+    """Keras ``fit``; ``(why it ended, whether the best epoch's weights were put back on Ctrl-C)``.
+
+    A run resumed from a backup part-way through an epoch first makes that epoch's remaining steps, in
+    a ``fit`` of their own, then the epochs after it.
+    """
     control.bus.emit(ProgressEvent("train_begin", epoch=setup.initial_epoch + 1, epochs=epochs, steps=setup.steps))
     reason = "completed"
     restored = False
@@ -86,17 +90,31 @@ def run_fit(setup: Setup, control: _TrainingControl, callbacks: list[Any], epoch
             with warnings.catch_warnings():
                 # A streamed corpus has no known length: Keras warns at the end of every epoch.
                 warnings.filterwarnings("ignore", message="Your input ran out of data")
-                setup.lm.model.fit(setup.train_ds, epochs=epochs, initial_epoch=setup.initial_epoch,
-                                   steps_per_epoch=setup.steps, callbacks=callbacks, verbose=0, shuffle=False)
+                _fit_from(setup, control, callbacks, epochs)
             reason = control.reason or "completed"
         except KeyboardInterrupt:
             reason = "interrupted"
             restored = control.keep_better_on_interrupt()
     # Stopping fit() early leaves its tf.data iterator in a reference cycle; freeing it can
     # block for seconds. Do it now, while the user waits for training, not later at random.
-    setup.train_ds = None
     gc.collect()
     return reason, restored
+
+
+def _fit_from(setup: Setup, control: _TrainingControl, callbacks: list[Any], epochs: int) -> None:
+    epoch, done = setup.initial_epoch, setup.start_step
+    steps = setup.steps
+    fit = setup.lm.model.fit
+    if done and steps is not None and done < steps:  # the rest of the epoch the backup was taken in
+        control.step_offset = done
+        fit(setup.make_batches(epoch * steps + done), epochs=epoch + 1, initial_epoch=epoch,
+            steps_per_epoch=steps - done, callbacks=callbacks, verbose=0, shuffle=False)
+        control.step_offset = 0
+        epoch += 1
+        if control.reason or epoch >= epochs:
+            return
+    fit(setup.make_batches(epoch * (steps or 0)), epochs=epochs, initial_epoch=epoch, steps_per_epoch=steps,
+        callbacks=callbacks, verbose=0, shuffle=False)
 
 
 def settle(setup: Setup, control: _TrainingControl, corpus: Corpus, reason: str, restored: bool, *,

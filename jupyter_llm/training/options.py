@@ -52,6 +52,12 @@ TRAINING: dict[str, Option] = {o.name: o for o in [
     Option("copy_index", bool, True, "keep a hashed index of the training text in the model, for lm.copied "
            "(turn it off for private text: the index lets whoever has the model test whether a passage was in it)",
            flag="--no-copy-index"),
+    Option("workers", int, 1, "train in this many local worker processes, with a generated TF_CONFIG "
+           "(multi-worker training on this machine; each reads its own part of the text, batch_size is global)",
+           low=1, high=64, metavar="N"),
+    Option("backup_every", int, 100, "with several workers, back up the run every this many steps and at each "
+           "epoch's end, so that a lost worker's restart resumes from there (0: at epoch ends only)", low=0,
+           metavar="STEPS"),
     Option("base", str, None, "fine-tune a copy of this model (a bundled or saved name, or a model folder) on the "
            "text (early stopping by default; the base's size, tokenizer and learning rate); not with tokenizer or size",
            none="a new model", metavar="NAME"),
@@ -107,6 +113,8 @@ class TrainOptions:
     resume: bool = False
     overwrite: bool = False
     copy_index: bool = TRAINING["copy_index"].default
+    workers: int = 1
+    backup_every: int = TRAINING["backup_every"].default
     base: str | None = None  # the base's name or folder (a LanguageModel given: its name)
     freeze_embedding_epochs: int = 0
     tokenizer: Any = TRAINING["tokenizer"].default

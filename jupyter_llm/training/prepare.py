@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ from ..errors import DataError, ModelExistsError, invalid
 from ..text.sources import TextSource
 from ..text.tokenizers import Tokenizer, fit_tokenizer
 from .options import TrainOptions
+
+_log = logging.getLogger("jupyter_llm.training")
 
 #: ModelConfig fields that may change when a model is trained further (the rest fix its shape).
 RETRAIN_FIELDS = frozenset({"learning_rate", "lr_schedule", "batch_size", "clipnorm", "max_context", "seed"})
@@ -50,7 +53,9 @@ class Setup:
     n_train_tokens: int | None = None  # None when streamed
     steps: int | None = None  # batches per epoch; None: a streamed corpus's one pass
     est_steps: int = 1  # for progress and schedules when steps is None
-    train_ds: Any = None
+    make_batches: Callable[[int], Any] | None = None  # the training batches from a global step on
+    start_step: int = 0  # steps of the first epoch already made (a run resumed from a backup)
+    shard: TextSource | None = None  # this worker's part of the text, with several workers
     val_fn: Callable[[], dict[str, float]] | None = None
 
 
@@ -218,34 +223,43 @@ def build_model(text_or_tokenizer: Any, size: str = "small", tokenizer: str | To
 
 
 def plan_batches(setup: Setup, corpus: Corpus, streaming: bool | None, epochs: int,
-                 steps_per_epoch: int | None) -> None:
-    """Encode the text (or plan to stream it), count the steps, and make the batches and the validation."""
+                 steps_per_epoch: int | None, cluster: Any = None) -> None:
+    """Encode the text (or plan to stream it), count the steps, and plan the batches and the validation.
+
+    With several workers (``cluster``), each trains on its own shard of the text, with its share of the
+    global batch, for the same number of steps as every other worker (see :mod:`.distributed`).
+    """
     cfg, tok = setup.cfg, setup.tok
     setup.stream = corpus.src.is_large() if streaming is None else bool(streaming)
+    train = corpus.train
+    if cluster is not None and cluster.multi_worker:
+        _check_global_batch(cfg.batch_size, cluster.replicas)
+        train = setup.shard = corpus.train.shard(cluster.workers, cluster.index)
+        from ..text.shards import parts_of
+
+        _log.info("worker %d of %d reads %s: %s", cluster.index + 1, cluster.workers, train.description,
+                  json.dumps(parts_of(train)))
+    share = cfg.batch_size // (cluster.workers if cluster is not None else 1)  # this worker's windows a step
     if setup.stream:
         setup.steps = steps_per_epoch
         # An estimate for progress: one token per byte is right for characters of ASCII text.
-        setup.est_steps = steps_per_epoch or max(1, corpus.train.nbytes // (cfg.seq_len * cfg.batch_size))
+        setup.est_steps = steps_per_epoch or max(1, train.nbytes // (cfg.seq_len * share))
+        if cluster is not None and cluster.multi_worker:
+            setup.steps = setup.est_steps = cluster.agree_min(setup.est_steps)  # a stream's end is not agreed on
     else:
-        train_ids = encode(corpus.train, tok)
+        train_ids = encode(train, tok)
         n = setup.n_train_tokens = len(train_ids)
+        if cluster is not None and cluster.multi_worker:
+            n = cluster.agree_min(n)  # every worker raises, or none: one alone would leave the others waiting
         if n < cfg.seq_len + 1:
+            shard = " (the smallest worker's shard)" if cluster is not None and cluster.multi_worker else ""
             raise DataError(
-                f"The training text is {n:,} tokens long, but one training sequence needs "
+                f"The training text{shard} is {n:,} tokens long, but one training sequence needs "
                 f"seq_len + 1 = {cfg.seq_len + 1} tokens. Expected more text, or a smaller seq_len "
                 f"(for example seq_len={max(8, n // 4)})."
             )
-        setup.steps = setup.est_steps = steps_per_epoch or max(1, (n - 1) // (cfg.seq_len * cfg.batch_size))
-
-    from . import data
-
-    seed = cfg.seed if cfg.seed is not None else 0
-    if setup.stream:
-        setup.train_ds = data.streaming_windows(corpus.train, tok, cfg.seq_len, cfg.batch_size, seed=seed)
-        if setup.steps is not None:
-            setup.train_ds = setup.train_ds.repeat()
-    else:
-        setup.train_ds = data.random_windows(train_ids, cfg.seq_len, cfg.batch_size, setup.steps * epochs, seed)
+        setup.steps = setup.est_steps = steps_per_epoch or cluster_steps(n, cfg.seq_len * share, cluster)
+    setup.make_batches = _batches(setup, corpus, train, train_ids if not setup.stream else None, epochs, cluster)
     if corpus.val is not None:
         if not setup.stream:
             n_val = len(encode(corpus.val, tok))
@@ -260,6 +274,41 @@ def plan_batches(setup: Setup, corpus: Corpus, streaming: bool | None, epochs: i
             return setup.lm.evaluate(corpus.val, batch_size=cfg.batch_size)
 
         setup.val_fn = val_fn
+
+
+def cluster_steps(n_tokens: int, tokens_per_step: int, cluster: Any) -> int:
+    """Steps in one pass over ``n_tokens`` (each worker's shard with several workers: the least of them)."""
+    steps = max(1, (n_tokens - 1) // tokens_per_step)
+    return cluster.agree_min(steps) if cluster is not None and cluster.multi_worker else steps
+
+
+def _check_global_batch(batch_size: int, replicas: int) -> None:
+    if batch_size % replicas:
+        raise invalid("batch_size", f"a multiple of the {replicas} replicas training in sync (the batch size is "
+                      f"global: each replica trains on batch_size / {replicas} windows a step)", batch_size)
+
+
+def _batches(setup: Setup, corpus: Corpus, train: TextSource, train_ids: Any, epochs: int,
+             cluster: Any) -> Callable[[int], Any]:
+    """The batches from a global step on: a resumed run starts where its backup left off (not a stream)."""
+    from . import data
+
+    cfg, tok = setup.cfg, setup.tok
+    seed = cfg.seed if cfg.seed is not None else 0
+    multi = cluster is not None and cluster.multi_worker
+
+    def make(start: int = 0) -> Any:
+        if setup.stream:  # a stream starts from the top of the text (or of this worker's shard)
+            ds = data.streaming_windows(train, tok, cfg.seq_len, cfg.batch_size, seed=seed + start)
+            ds = ds.repeat() if setup.steps is not None else ds
+            return data.no_auto_shard(ds) if multi else ds
+        total = setup.steps * epochs
+        if multi:
+            return data.worker_windows(train_ids, cfg.seq_len, cfg.batch_size, cluster.replicas,
+                                       cluster.local_replicas, total, seed, cluster.index, start)
+        return data.random_windows(train_ids, cfg.seq_len, cfg.batch_size, total, seed, start)
+
+    return make
 
 
 def encode(src: TextSource, tok: Tokenizer):

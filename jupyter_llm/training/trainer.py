@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import Any, Iterable
 
 from ..config import ModelConfig
 from ..errors import TrainingDivergedError
 from ..text.tokenizers import Tokenizer
-from . import finetune, fit, history, prepare, summary
+from . import backup, distributed, finetune, fit, history, prepare, summary
 from .callbacks import DIVERGENCE_FACTOR, SNAPSHOT_EVERY, TENSORBOARD_EVERY, _TrainingControl  # noqa: F401
 from .events import Subscriber
 from .options import TrainOptions
@@ -56,7 +57,8 @@ def train(
     checkpoint_dir: str | os.PathLike | None = None,
     resume: bool = False,
     tensorboard_dir: str | os.PathLike | None = None,
-    strategy: Any = None,
+    strategy: Any = None, workers: int = 1,
+    backup_dir: str | os.PathLike | None = None, backup_every: int = 100,
     on_progress: Subscriber | Iterable[Subscriber] | None = None,
     progress: bool | None = None,
     sample_prompt: str | None = None, sample_tokens: int = 100,
@@ -93,7 +95,16 @@ def train(
         early_stopping: patience in epochs; stops when the validation loss has
             not improved for that many epochs and restores the best weights.
         checkpoint_dir, resume: save a checkpoint here after every epoch; continue from it (or from ``name``'s).
-        tensorboard_dir, strategy: write TensorBoard logs here; train under this ``tf.distribute.Strategy``.
+        tensorboard_dir: write TensorBoard logs here.
+        strategy: train under a ``tf.distribute.Strategy``, ``"mirrored"`` (this process's devices),
+            ``"multi-worker"`` (``MultiWorkerMirroredStrategy`` over the cluster of ``TF_CONFIG`` or Slurm)
+            or a cluster resolver (see :mod:`.distributed`). batch_size is global, split between the
+            workers, and each worker reads its own shard of the text; only the chief writes.
+        workers: start this many local worker processes and train in them (multi-worker, with a
+            generated ``TF_CONFIG``; a lost worker restarts them from the backup); see :mod:`.launch`.
+        backup_dir, backup_every: with several workers, back up the run in this folder (default: the
+            checkpoint folder's ``backup``) every this many steps and at each epoch's end; a run that
+            finds a backup resumes from it, part-way through an epoch if need be (see :mod:`.backup`).
         on_progress, progress: a callable (or list) receiving each ProgressEvent; show a tqdm bar
             (default: when no ``on_progress`` is given).
         sample_prompt, sample_tokens: a text sample generated after each epoch.
@@ -124,42 +135,125 @@ def train(
         early_stopping=early_stopping, time_limit=time_limit, sample_tokens=sample_tokens,
         sample_prompt=sample_prompt, resume=resume, overwrite=overwrite, size=size or "small", max_vocab=max_vocab,
         tokenizer="char" if tokenizer is None else tokenizer, min_freq=min_freq, copy_index=copy_index,
-        base=finetune.label_of(base), freeze_embedding_epochs=freeze_embedding_epochs)
-    checkpoint = prepare.check_destination(name, opts, tensorboard_dir, checkpoint_dir)
-    corpus = prepare.read_corpus(source, validation_data, opts.validation_split, column, encoding)
-    overrides = {**options, **opts.config_overrides()}
-    setup = (finetune.base_setup(base, corpus, overrides, checkpoint) if base is not None else
-             prepare.model_setup(corpus, opts, overrides, model=model, config=config, name=name, checkpoint=checkpoint))
-    prepare.plan_batches(setup, corpus, streaming, opts.epochs, opts.steps_per_epoch)
-    fit.compile_model(setup, strategy, opts.epochs, jit_compile)
-    control, callbacks, subscribers = fit.make_callbacks(
-        setup, corpus, opts, on_progress=on_progress, progress=progress, stop_event=stop_event,
-        tensorboard_dir=tensorboard_dir)
-    return _fit_and_record(setup, corpus, opts, control, callbacks, subscribers, name=name,
-                           separate_validation=validation_data is not None)
+        base=finetune.label_of(base), freeze_embedding_epochs=freeze_embedding_epochs, workers=workers,
+        backup_every=backup_every)
+    if opts.workers > 1:
+        from . import launch
+
+        return launch.train_in_workers(
+            source, opts.workers, name=name, strategy=strategy, model=model, base=base, on_progress=on_progress,
+            progress=progress, stop_event=stop_event, validation_data=validation_data, config=config,
+            tensorboard_dir=tensorboard_dir, checkpoint_dir=checkpoint_dir, backup_dir=backup_dir,
+            options=dict(options, tokenizer=tokenizer, size=size, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                         validation_split=validation_split, early_stopping=early_stopping, time_limit=time_limit,
+                         sample_tokens=sample_tokens, sample_prompt=sample_prompt, resume=resume,
+                         overwrite=overwrite, max_vocab=max_vocab, min_freq=min_freq, column=column,
+                         encoding=encoding, streaming=streaming, jit_compile=jit_compile, copy_index=copy_index,
+                         backup_every=backup_every, freeze_embedding_epochs=freeze_embedding_epochs))
+    cluster = distributed.resolve(strategy)  # first: multi-worker collectives are set up before TensorFlow runs
+    try:
+        if cluster is not None and cluster.multi_worker and not cluster.is_chief:
+            # Only the chief writes; the others check the same things, then write to folders they remove.
+            prepare.check_destination(name, opts, tensorboard_dir, checkpoint_dir)
+            name, tensorboard_dir = None, cluster.private_dir(tensorboard_dir, "logs")
+            checkpoint_dir = cluster.private_dir(checkpoint_dir, "checkpoints")
+        checkpoint = prepare.check_destination(name, opts, tensorboard_dir, checkpoint_dir)
+        corpus = prepare.read_corpus(source, validation_data, opts.validation_split, column, encoding)
+        overrides = {**options, **opts.config_overrides()}
+        setup = (finetune.base_setup(base, corpus, overrides, checkpoint) if base is not None else
+                 prepare.model_setup(corpus, opts, overrides, model=model, config=config, name=name,
+                                     checkpoint=checkpoint))
+        prepare.plan_batches(setup, corpus, streaming, opts.epochs, opts.steps_per_epoch, cluster)
+        fit.compile_model(setup, cluster.strategy if cluster is not None else None, opts.epochs, jit_compile)
+        if cluster is not None:
+            distributed.adapt_model(setup.lm.model, cluster, setup.cfg.seq_len)
+        saved = backup.load(_backup_folder(backup_dir, checkpoint, cluster))
+        if saved is not None:
+            backup.restore(setup.lm.model, saved, cluster.strategy if cluster is not None else None)
+            setup.initial_epoch, setup.start_step, setup.history = saved["epoch"], saved["step"], saved["history"]
+        control, callbacks, subscribers = fit.make_callbacks(
+            setup, corpus, opts, on_progress=on_progress, progress=progress, stop_event=stop_event,
+            tensorboard_dir=tensorboard_dir)
+        callbacks += _fault_tolerance(setup, control, cluster, opts, backup_dir, checkpoint, saved)
+        return _fit_and_record(setup, corpus, opts, control, callbacks, subscribers, name=name,
+                               separate_validation=validation_data is not None, cluster=cluster)
+    finally:
+        if cluster is not None:
+            cluster.cleanup()
+
+
+def _backup_folder(backup_dir: Any, checkpoint: Any, cluster: Any) -> Path | None:
+    """Where the run backs up: ``backup_dir``, or with several workers the checkpoint folder's ``backup``."""
+    if backup_dir is not None:
+        return Path(backup_dir)
+    if cluster is not None and cluster.multi_worker and checkpoint is not None:
+        return Path(checkpoint) / "backup"
+    return None
+
+
+def _fault_tolerance(setup: prepare.Setup, control: _TrainingControl, cluster: Any, opts: TrainOptions,
+                     backup_dir: Any, checkpoint: Any, saved: dict[str, Any] | None) -> list[Any]:
+    """The backup callback (when the run backs up), after the control; the control told of the cluster and backup."""
+    control.cluster = cluster
+    folder = _backup_folder(backup_dir, checkpoint, cluster)
+    if saved is not None:
+        control.best_val, control.wait = saved["best_val"], saved["wait"]
+        control.tokens_seen = saved["tokens_seen"]
+    if folder is None:
+        return []
+    control.backup = backup.Backup(folder, opts.backup_every, control,
+                                   write=cluster is None or cluster.is_chief)
+    if saved is not None:
+        control.backup.resumed = saved["resumed"] + [{"epoch": saved["epoch"], "step": saved["step"],
+                                                      "iterations": saved["iterations"]}]
+    return [control.backup]
 
 
 def _fit_and_record(setup: prepare.Setup, corpus: prepare.Corpus, opts: TrainOptions, control: _TrainingControl,
-                    callbacks: list[Any], subscribers: list[Any], *, name: str | None, separate_validation: bool):
-    """Fit, settle how it ended, record the run (in the model's metadata and the run history), save; the model."""
+                    callbacks: list[Any], subscribers: list[Any], *, name: str | None, separate_validation: bool,
+                    cluster: Any = None):
+    """Fit, settle how it ended, record the run (in the model's metadata and the run history), save; the model.
+
+    With several workers only the chief records and saves; the backup is removed once the run has ended.
+    """
     callbacks = callbacks + finetune.freeze_embedding(setup, opts.freeze_embedding_epochs)
+    chief = cluster is None or cluster.is_chief
     log = history.RunLog(name, base=opts.base)  # the run history's record of this run, written however it ends
+    save_log = log.save if chief else (lambda *args: None)
     control.bus.subscribers.append(log.curve)
     try:
         reason, restored = fit.run_fit(setup, control, callbacks, opts.epochs)
         reason, restored = fit.settle(setup, control, corpus, reason, restored, name=name,
                                       early_stopping=opts.early_stopping, epochs=opts.epochs)
     except TrainingDivergedError:
-        log.save(opts, setup, corpus, summary.metrics_of(control, setup.history, control.reason or "diverged",
+        save_log(opts, setup, corpus, summary.metrics_of(control, setup.history, control.reason or "diverged",
                                                          False, opts.early_stopping), control.reason or "diverged")
         raise
     except Exception:
-        log.save(opts, setup, corpus, None, "failed")
+        save_log(opts, setup, corpus, None, "failed")
         raise
     metrics = summary.metrics_of(control, setup.history, reason, restored, opts.early_stopping)
     summary.record(setup, corpus, control, metrics, validation_split=opts.validation_split,
-                   separate_validation=separate_validation, copy_index=opts.copy_index)
+                   separate_validation=separate_validation, copy_index=opts.copy_index and chief)
     setup.lm.metadata["run"] = log.id
+    if cluster is not None or control.backup is not None:
+        setup.lm.metadata["distributed"] = _distributed_record(setup, control, cluster)
     summary.finish(setup, control, metrics, reason, epochs=opts.epochs, name=name, subscribers=subscribers)
-    log.save(opts, setup, corpus, metrics, reason)
+    save_log(opts, setup, corpus, metrics, reason)
+    if control.backup is not None and reason != "interrupted":
+        control.backup.remove()  # the run has ended: a later run must not resume from it
     return setup.lm
+
+
+def _distributed_record(setup: prepare.Setup, control: _TrainingControl, cluster: Any) -> dict[str, Any]:
+    """How the run was spread and resumed, for the model's metadata: workers, steps made, restarts."""
+    record = cluster.describe() if cluster is not None else {"strategy": None, "workers": 1, "replicas": 1}
+    record["steps"] = int(setup.lm.model.optimizer.iterations.numpy())
+    record["global_batch"] = setup.cfg.batch_size
+    if setup.shard is not None:
+        from ..text.shards import parts_of
+
+        record["shard"] = {"worker": cluster.index, "of": cluster.workers, "description": setup.shard.description,
+                           "parts": parts_of(setup.shard)}
+    record["resumed"] = control.backup.resumed if control.backup is not None else []
+    return record

@@ -86,7 +86,7 @@ class LLMMagics(Magics):
     @argument("--column", help="the text column of a DataFrame SOURCE")
     @table_arguments(TRAINING, "magic", ["max_vocab", "seq_len", "batch_size", "learning_rate", "steps_per_epoch",
                                          "early_stopping", "time_limit", "validation_split", "sample_tokens", "seed",
-                                         "copy_index", "freeze_embedding_epochs"])
+                                         "copy_index", "freeze_embedding_epochs", "workers", "backup_every"])
     @argument("-o", "--out", type=identifier, metavar="VAR", help="also store the model in variable VAR")
     def _train(self, rest: str) -> None:
         args = self._parse(self._train, rest)

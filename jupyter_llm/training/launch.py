@@ -45,7 +45,7 @@ from .events import EventBus, ProgressEvent, TqdmProgress
 #: How many times a run restarts its workers after losing one, before giving up.
 MAX_RESTARTS = 3
 #: The prefix of a line of a worker's output that carries a progress event or an error (JSON after it).
-EVENT, ERROR = "@@jupyter-llm-event ", "@@jupyter-llm-error "
+EVENT, ERROR, SHARD = "@@jupyter-llm-event ", "@@jupyter-llm-error ", "@@jupyter-llm-shard "
 #: Seconds a stopped worker gets to exit before it is killed.
 GRACE = 10.0
 
@@ -89,7 +89,9 @@ def train_in_workers(source: Any, workers: int, *, name: str | None, strategy: A
         lm = LanguageModel.load(name if name is not None else run_dir / "model")
         if name is None:
             lm.name = None
-        lm.metadata.setdefault("distributed", {})["restarts"] = group.restarts
+        record = lm.metadata.setdefault("distributed", {})
+        record["restarts"] = group.restarts
+        record["shards"] = [group.shards.get(i) for i in range(workers)]  # what each worker read
         return lm
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -170,6 +172,7 @@ class _Group:
         self.stop_file = Path(spec["stop_file"])
         self.error: dict[str, str] | None = None
         self.tail: dict[int, deque] = {}
+        self.shards: dict[int, Any] = {}  # each worker's part of the text, as it reports it at the end
 
     def run(self, stop_event: threading.Event | None) -> None:
         while True:
@@ -228,6 +231,12 @@ class _Group:
                             self.bus.emit(ProgressEvent(**json.loads(line[len(EVENT):])))
                         except (ValueError, TypeError):
                             pass
+                    continue
+                if line.startswith(SHARD):
+                    try:
+                        self.shards[index] = json.loads(line[len(SHARD):])
+                    except ValueError:
+                        pass
                     continue
                 if line.startswith(ERROR):
                     try:

@@ -11,11 +11,12 @@ ends the process with status 2, which the launcher does not retry.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
 
-from .launch import ERROR, EVENT
+from .launch import ERROR, EVENT, SHARD
 
 
 class _StopFile:
@@ -36,6 +37,8 @@ def _print_event(event) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     spec = json.loads(Path(argv[0]).read_text("utf-8"))
+    logging.basicConfig(stream=sys.stdout, format="%(message)s")
+    logging.getLogger("jupyter_llm.training").setLevel(logging.INFO)  # what this worker reads, in its log
     import jupyter_llm as jl
     from ..errors import JupyterLLMError
 
@@ -47,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(ERROR + json.dumps({"type": type(e).__name__, "message": str(e)}) + "\n")
         sys.stdout.flush()
         return 2
+    shard = lm.metadata.get("distributed", {}).get("shard")
+    if shard is not None:
+        sys.stdout.write(SHARD + json.dumps(shard, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
     chief = json.loads(os.environ.get("TF_CONFIG") or "{}").get("task", {}).get("index", 0) == 0
     if spec["output"] is not None and chief:
         lm.save(spec["output"], overwrite=True)

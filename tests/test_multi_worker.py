@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from magics_support import ip, shell  # noqa: F401  (fixtures)
 
 import jupyter_llm as jl
 from jupyter_llm.errors import DataError, InvalidArgumentError
@@ -143,3 +144,31 @@ def test_one_process_resumes_part_way_through_an_epoch_from_its_backup(tmp_path)
     assert lm.metadata["distributed"]["resumed"][0]["step"] == 10
     assert lm.metadata["distributed"]["steps"] == 40
     assert not backup.exists()
+
+
+# === The surfaces: the shell command and the magic ===
+
+
+def test_the_command_line_trains_on_two_workers(tmp_path, home):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_llm.cli", "train", str(SHAKESPEARE), "--name", "cli2", "--workers", "2",
+         "--size", "tiny", "--steps-per-epoch", "6", "--seq-len", "32", "--batch-size", "16", "--seed", "0"],
+        capture_output=True, text=True, timeout=600, env=dict(os.environ, JUPYTER_LLM_HOME=str(home)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Saved 'cli2'" in done.stdout
+    assert "6/6" in done.stderr  # the chief's steps, relayed to the terminal's progress bar
+    assert jl.load("cli2").metadata["distributed"]["workers"] == 2
+
+
+def test_the_magic_trains_on_two_workers(ip, home):  # noqa: F811
+    from magics_support import run
+
+    ip.user_ns["path"] = str(SHAKESPEARE)
+    result = run(ip, "%llm train path --name magic2 --workers 2 --size tiny --steps-per-epoch 6 --seq-len 32 "
+                     "--batch-size 16 --seed 0 --out model")
+    assert result.error_in_exec is None
+    assert ip.user_ns["model"].metadata["distributed"]["workers"] == 2
+    assert jl.load("magic2").metadata["distributed"]["steps"] == 6

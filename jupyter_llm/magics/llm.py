@@ -33,9 +33,11 @@ SOURCE_HELP = ("a variable (str, list of str, pandas Series, or DataFrame with -
                "a file path or a glob such as 'texts/*.txt'")
 
 #: The options of ``%llm train`` from the TRAINING table, in the order of its help.
-_TRAIN_OPTIONS = ("overwrite", "epochs", "base", "tokenizer", "size", "max_vocab", "seq_len", "batch_size",
-                  "learning_rate", "steps_per_epoch", "early_stopping", "time_limit", "validation_split",
-                  "sample_tokens", "seed", "copy_index", "freeze_embedding_epochs")
+_TRAIN_FIRST = ("overwrite", "epochs", "base", "tokenizer", "size")
+_TRAIN_REST = ("max_vocab", "seq_len", "batch_size", "learning_rate", "steps_per_epoch", "early_stopping", "time_limit",
+               "validation_split", "sample_tokens", "seed", "copy_index", "freeze_embedding_epochs", "workers",
+               "backup_every")
+_TRAIN_OPTIONS = _TRAIN_FIRST + _TRAIN_REST
 #: Options whose None train() reads itself (a new model's size and tokenizer; no base).
 _NONE_GIVEN = frozenset({"base", "tokenizer", "size"})
 
@@ -82,11 +84,9 @@ class LLMMagics(Magics):
     @argument("--cells", choices=("markdown", "code", "both"), default=None,
               help="which cells of the --notebooks to read (default: markdown)")
     @argument("--name", help="save the model in the store under NAME (refused before training if it exists)")
-    @table_arguments(TRAINING, "magic", ["overwrite", "epochs", "base", "tokenizer", "size"])
+    @table_arguments(TRAINING, "magic", _TRAIN_FIRST)
     @argument("--column", help="the text column of a DataFrame SOURCE")
-    @table_arguments(TRAINING, "magic", ["max_vocab", "seq_len", "batch_size", "learning_rate", "steps_per_epoch",
-                                         "early_stopping", "time_limit", "validation_split", "sample_tokens", "seed",
-                                         "copy_index", "freeze_embedding_epochs", "workers", "backup_every"])
+    @table_arguments(TRAINING, "magic", _TRAIN_REST)
     @argument("-o", "--out", type=identifier, metavar="VAR", help="also store the model in variable VAR")
     def _train(self, rest: str) -> None:
         args = self._parse(self._train, rest)

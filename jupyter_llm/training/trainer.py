@@ -126,60 +126,81 @@ def train(
             :data:`DIVERGENCE_FACTOR`) before the weights got better than those the run started
             from: they are kept, nothing is saved. After some progress it keeps the better weights and warns.
     """
-    prepare.check_unknown(options)
-    early_stopping = finetune.check_call(base, model=model, config=config, size=size, tokenizer=tokenizer,
-                                         overrides=options, resume=resume, early_stopping=early_stopping,
-                                         validation=bool(validation_split) or validation_data is not None)
-    opts = TrainOptions.from_call(
-        options, epochs=epochs, steps_per_epoch=steps_per_epoch, validation_split=validation_split,
-        early_stopping=early_stopping, time_limit=time_limit, sample_tokens=sample_tokens,
-        sample_prompt=sample_prompt, resume=resume, overwrite=overwrite, size=size or "small", max_vocab=max_vocab,
-        tokenizer="char" if tokenizer is None else tokenizer, min_freq=min_freq, copy_index=copy_index,
-        base=finetune.label_of(base), freeze_embedding_epochs=freeze_embedding_epochs, workers=workers,
-        backup_every=backup_every)
+    call = dict(locals())  # every argument, for the steps below
+    opts = _options(call)
     if opts.workers > 1:
-        from . import launch
-
-        return launch.train_in_workers(
-            source, opts.workers, name=name, strategy=strategy, model=model, base=base, on_progress=on_progress,
-            progress=progress, stop_event=stop_event, validation_data=validation_data, config=config,
-            tensorboard_dir=tensorboard_dir, checkpoint_dir=checkpoint_dir, backup_dir=backup_dir,
-            options=dict(options, tokenizer=tokenizer, size=size, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                         validation_split=validation_split, early_stopping=early_stopping, time_limit=time_limit,
-                         sample_tokens=sample_tokens, sample_prompt=sample_prompt, resume=resume,
-                         overwrite=overwrite, max_vocab=max_vocab, min_freq=min_freq, column=column,
-                         encoding=encoding, streaming=streaming, jit_compile=jit_compile, copy_index=copy_index,
-                         backup_every=backup_every, freeze_embedding_epochs=freeze_embedding_epochs))
+        return _in_workers(call)
     cluster = distributed.resolve(strategy)  # first: multi-worker collectives are set up before TensorFlow runs
     try:
-        if cluster is not None and cluster.multi_worker and not cluster.is_chief:
-            # Only the chief writes; the others check the same things, then write to folders they remove.
-            prepare.check_destination(name, opts, tensorboard_dir, checkpoint_dir)
-            name, tensorboard_dir = None, cluster.private_dir(tensorboard_dir, "logs")
-            checkpoint_dir = cluster.private_dir(checkpoint_dir, "checkpoints")
-        checkpoint = prepare.check_destination(name, opts, tensorboard_dir, checkpoint_dir)
-        corpus = prepare.read_corpus(source, validation_data, opts.validation_split, column, encoding)
-        overrides = {**options, **opts.config_overrides()}
-        setup = (finetune.base_setup(base, corpus, overrides, checkpoint) if base is not None else
-                 prepare.model_setup(corpus, opts, overrides, model=model, config=config, name=name,
-                                     checkpoint=checkpoint))
-        prepare.plan_batches(setup, corpus, streaming, opts.epochs, opts.steps_per_epoch, cluster)
-        fit.compile_model(setup, cluster.strategy if cluster is not None else None, opts.epochs, jit_compile)
-        if cluster is not None:
-            distributed.adapt_model(setup.lm.model, cluster, setup.cfg.seq_len)
-        saved = backup.load(_backup_folder(backup_dir, checkpoint, cluster))
-        if saved is not None:
-            backup.restore(setup.lm.model, saved, cluster.strategy if cluster is not None else None)
-            setup.initial_epoch, setup.start_step, setup.history = saved["epoch"], saved["step"], saved["history"]
-        control, callbacks, subscribers = fit.make_callbacks(
-            setup, corpus, opts, on_progress=on_progress, progress=progress, stop_event=stop_event,
-            tensorboard_dir=tensorboard_dir)
-        callbacks += _fault_tolerance(setup, control, cluster, opts, backup_dir, checkpoint, saved)
-        return _fit_and_record(setup, corpus, opts, control, callbacks, subscribers, name=name,
-                               separate_validation=validation_data is not None, cluster=cluster)
+        return _train_here(call, opts, cluster)
     finally:
         if cluster is not None:
             cluster.cleanup()
+
+
+def _options(call: dict[str, Any]) -> TrainOptions:
+    """train()'s options, each checked once (a misspelt keyword, a bad value: one sentence)."""
+    prepare.check_unknown(call["options"])
+    c = call
+    early_stopping = finetune.check_call(c["base"], model=c["model"], config=c["config"], size=c["size"],
+                                         tokenizer=c["tokenizer"], overrides=c["options"], resume=c["resume"],
+                                         early_stopping=c["early_stopping"],
+                                         validation=bool(c["validation_split"]) or c["validation_data"] is not None)
+    return TrainOptions.from_call(
+        c["options"], epochs=c["epochs"], steps_per_epoch=c["steps_per_epoch"],
+        validation_split=c["validation_split"], early_stopping=early_stopping, time_limit=c["time_limit"],
+        sample_tokens=c["sample_tokens"], sample_prompt=c["sample_prompt"], resume=c["resume"],
+        overwrite=c["overwrite"], size=c["size"] or "small", max_vocab=c["max_vocab"],
+        tokenizer="char" if c["tokenizer"] is None else c["tokenizer"], min_freq=c["min_freq"],
+        copy_index=c["copy_index"], base=finetune.label_of(c["base"]),
+        freeze_embedding_epochs=c["freeze_embedding_epochs"], workers=c["workers"], backup_every=c["backup_every"])
+
+
+#: train()'s arguments that the launcher takes apart; the rest go to the workers as they are.
+_LAUNCHER = ("source", "workers", "name", "strategy", "model", "base", "on_progress", "progress", "stop_event",
+             "validation_data", "config", "tensorboard_dir", "checkpoint_dir", "backup_dir")
+
+
+def _in_workers(call: dict[str, Any]):
+    """``workers=N``: the run in N new local worker processes (:mod:`.launch`)."""
+    from . import launch
+
+    options = {k: v for k, v in call.items() if k not in _LAUNCHER and k != "options"}
+    options.update(call["options"])
+    return launch.train_in_workers(call["source"], call["workers"], options=options,
+                                   **{k: call[k] for k in _LAUNCHER[2:]})
+
+
+def _train_here(call: dict[str, Any], opts: TrainOptions, cluster: Any):
+    """The run in this process (one worker of several with a multi-worker ``cluster``)."""
+    name, tensorboard_dir, checkpoint_dir = call["name"], call["tensorboard_dir"], call["checkpoint_dir"]
+    if cluster is not None and cluster.multi_worker and not cluster.is_chief:
+        # Only the chief writes; the others check the same things, then write to folders they remove.
+        prepare.check_destination(name, opts, tensorboard_dir, checkpoint_dir)
+        name, tensorboard_dir = None, cluster.private_dir(tensorboard_dir, "logs")
+        checkpoint_dir = cluster.private_dir(checkpoint_dir, "checkpoints")
+    checkpoint = prepare.check_destination(name, opts, tensorboard_dir, checkpoint_dir)
+    corpus = prepare.read_corpus(call["source"], call["validation_data"], opts.validation_split, call["column"],
+                                 call["encoding"])
+    overrides = {**call["options"], **opts.config_overrides()}
+    setup = (finetune.base_setup(call["base"], corpus, overrides, checkpoint) if call["base"] is not None else
+             prepare.model_setup(corpus, opts, overrides, model=call["model"], config=call["config"], name=name,
+                                 checkpoint=checkpoint))
+    prepare.plan_batches(setup, corpus, call["streaming"], opts.epochs, opts.steps_per_epoch, cluster)
+    fit.compile_model(setup, cluster.strategy if cluster is not None else None, opts.epochs, call["jit_compile"])
+    if cluster is not None:
+        distributed.adapt_model(setup.lm.model, cluster, setup.cfg.seq_len)
+    folder = _backup_folder(call["backup_dir"], checkpoint, cluster)
+    saved = backup.load(folder)
+    if saved is not None:
+        backup.restore(setup.lm.model, saved, cluster.strategy if cluster is not None else None)
+        setup.initial_epoch, setup.start_step, setup.history = saved["epoch"], saved["step"], saved["history"]
+    control, callbacks, subscribers = fit.make_callbacks(
+        setup, corpus, opts, on_progress=call["on_progress"], progress=call["progress"],
+        stop_event=call["stop_event"], tensorboard_dir=tensorboard_dir)
+    callbacks += _fault_tolerance(control, cluster, opts, folder, saved)
+    return _fit_and_record(setup, corpus, opts, control, callbacks, subscribers, name=name,
+                           separate_validation=call["validation_data"] is not None, cluster=cluster)
 
 
 def _backup_folder(backup_dir: Any, checkpoint: Any, cluster: Any) -> Path | None:
@@ -191,11 +212,10 @@ def _backup_folder(backup_dir: Any, checkpoint: Any, cluster: Any) -> Path | Non
     return None
 
 
-def _fault_tolerance(setup: prepare.Setup, control: _TrainingControl, cluster: Any, opts: TrainOptions,
-                     backup_dir: Any, checkpoint: Any, saved: dict[str, Any] | None) -> list[Any]:
+def _fault_tolerance(control: _TrainingControl, cluster: Any, opts: TrainOptions, folder: Path | None,
+                     saved: dict[str, Any] | None) -> list[Any]:
     """The backup callback (when the run backs up), after the control; the control told of the cluster and backup."""
     control.cluster = cluster
-    folder = _backup_folder(backup_dir, checkpoint, cluster)
     if saved is not None:
         control.best_val, control.wait = saved["best_val"], saved["wait"]
         control.tokens_seen = saved["tokens_seen"]

@@ -172,3 +172,21 @@ def test_the_magic_trains_on_two_workers(ip, home):  # noqa: F811
     assert result.error_in_exec is None
     assert ip.user_ns["model"].metadata["distributed"]["workers"] == 2
     assert jl.load("magic2").metadata["distributed"]["steps"] == 6
+
+
+def test_only_the_chief_writes_checkpoints_and_logs_and_a_stop_is_agreed(tmp_path, home):
+    """Worker 2's checkpoints and TensorBoard logs go to temporary folders it removes; a stop ends both."""
+    stop = threading.Event()
+
+    def stop_at_step_8(event):
+        if event.kind == "step" and event.epoch == 2 and event.step == 8:
+            stop.set()
+
+    lm = jl.train(str(SHAKESPEARE), workers=2, progress=False, stop_event=stop, on_progress=stop_at_step_8,
+                  checkpoint_dir=tmp_path / "checkpoints", tensorboard_dir=tmp_path / "logs", **COMMON)
+    assert lm.metadata["metrics"]["stopped"] == "stopped"
+    assert lm.metadata["distributed"]["steps"] < EPOCHS * STEPS  # both stopped at the same step, early
+    assert (tmp_path / "checkpoints" / "state.json").is_file()  # the chief's checkpoint of epoch 1
+    events = sorted((tmp_path / "logs").rglob("events.out.tfevents.*"))
+    assert [p.parent.name for p in events] == ["train", "validation"], events  # one writer: the chief
+    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("jupyter-llm-worker1-*"))

@@ -82,6 +82,7 @@ def test_a_worker_killed_mid_epoch_restarts_from_the_backup_with_the_planned_ste
     assert record["steps"] == EPOCHS * STEPS  # not one step more or fewer than planned
     assert [h["steps"] for h in lm.metadata["history"]] == [STEPS] * EPOCHS
     assert not (home / "checkpoints" / "lost" / "backup").exists()  # removed once the run ended
+    assert jl.load("lost").metadata["distributed"]["restarts"] == 1  # kept with the saved model
 
 
 def test_eight_shard_files_give_each_of_two_workers_four(tmp_path, home):
@@ -97,6 +98,22 @@ def test_eight_shard_files_give_each_of_two_workers_four(tmp_path, home):
     assert {Path(p).name for p in first | second} == {f"part-{i:02d}.txt" for i in range(8)}
 
 
+def test_text_in_memory_is_sent_to_the_workers(home):
+    """One string (cut at line starts between the workers) and a DataFrame column (one record a row)."""
+    import pandas as pd
+
+    text = SHAKESPEARE.read_text("utf-8")[:60_000]
+    lm = jl.train(text, workers=2, progress=False, size="tiny", epochs=1, steps_per_epoch=4, seq_len=32,
+                  batch_size=8, sample_tokens=0)
+    assert lm.metadata["distributed"]["steps"] == 4
+    first, second = (s["parts"][0] for s in lm.metadata["distributed"]["shards"])
+    assert first.endswith(".txt[0:" + second.split("[")[1].split(":")[0] + "]")  # one file, cut where 2 starts
+    frame = pd.DataFrame({"line": text.splitlines()[:1500], "n": range(1500)})
+    lm = jl.train(frame, column="line", workers=2, progress=False, size="tiny", epochs=1, steps_per_epoch=4,
+                  seq_len=32, batch_size=8, sample_tokens=0)
+    assert lm.metadata["distributed"]["steps"] == 4
+
+
 def test_a_users_mistake_in_the_workers_is_raised_once_not_retried(home):
     with pytest.raises(DataError, match="seq_len"):
         jl.train("only a few words, far too short to train on", workers=2, progress=False, size="tiny",
@@ -107,6 +124,7 @@ def test_a_users_mistake_in_the_workers_is_raised_once_not_retried(home):
     (dict(model=object()), "model"),
     (dict(strategy="mirrored"), "strategy"),
     (dict(base="shakespeare"), "base"),
+    (dict(resume=True, name="again"), "resume"),
 ])
 def test_what_cannot_go_to_the_workers_is_refused_in_one_sentence(given, expected):
     with pytest.raises(InvalidArgumentError, match=expected):

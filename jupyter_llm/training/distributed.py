@@ -194,7 +194,13 @@ def _default_resolver() -> Any:
             raise invalid("TF_CONFIG", "a JSON object with 'cluster' and 'task'", os.environ["TF_CONFIG"][:80])
         return resolvers.TFConfigClusterResolver()
     if os.environ.get("SLURM_JOB_ID") and os.environ.get("SLURM_PROCID") is not None:
-        return resolvers.SlurmClusterResolver()
+        try:
+            return resolvers.SlurmClusterResolver()
+        except (OSError, ValueError, RuntimeError) as e:  # e.g. no nvidia-smi on a CPU node
+            raise invalid("strategy", "a cluster resolver made for these nodes, as Slurm's default one failed "
+                          f"here ({e}): for CPU nodes pass strategy=tf.distribute.cluster_resolver."
+                          "SlurmClusterResolver(gpus_per_node=1, gpus_per_task=1, auto_set_gpu=False), or set "
+                          "TF_CONFIG", "'multi-worker' in a Slurm job") from None
     raise invalid("strategy", "'multi-worker' with a cluster to train in: TF_CONFIG set in every worker's "
                   "environment, a Slurm job, or a cluster resolver as strategy= (or workers=N to start N "
                   "local workers)", "'multi-worker' with no TF_CONFIG")

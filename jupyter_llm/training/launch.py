@@ -63,6 +63,9 @@ def train_in_workers(source: Any, workers: int, *, name: str | None, strategy: A
                      backup_dir: Any, options: dict[str, Any]):
     """Train in ``workers`` new local processes; the model the chief saved (see the module's docstring)."""
     _refuse_unsendable(strategy=strategy, model=model, base=base, tokenizer=options.get("tokenizer"))
+    if options.get("resume"):
+        raise invalid("resume", "False with workers=N (the run resumes from its backup by itself: start it "
+                      "again with the same name, checkpoint_dir or backup_dir)", True)
     run_dir = Path(tempfile.mkdtemp(prefix="jupyter-llm-workers-"))
     try:
         kwargs = {k: v for k, v in options.items() if v is not None or k in ("seed",)}
@@ -75,13 +78,13 @@ def train_in_workers(source: Any, workers: int, *, name: str | None, strategy: A
             kwargs["base"] = os.fspath(base)
         kwargs["name"] = name
         kwargs["backup_dir"] = os.fspath(_backup_dir(backup_dir, checkpoint_dir, name, run_dir))
-        spec = {"source": _sendable(source, run_dir / "text.jsonl", options),
-                "validation_data": (_sendable(validation_data, run_dir / "validation.jsonl", options)
+        spec = {"source": _sendable(source, run_dir / "text.jsonl", options, workers),
+                "validation_data": (_sendable(validation_data, run_dir / "validation.jsonl", options, 1)
                                     if validation_data is not None else None),
                 "kwargs": kwargs, "output": None if name is not None else os.fspath(run_dir / "model"),
                 "stop_file": os.fspath(run_dir / "stop")}
-        if not isinstance(spec["source"], list) and spec["source"] == os.fspath(run_dir / "text.jsonl"):
-            kwargs.pop("column", None)
+        if not isinstance(spec["source"], list) and Path(spec["source"]).parent == run_dir:
+            kwargs.pop("column", None)  # the text was taken out of its DataFrame
         group = _Group(workers, spec, run_dir, _bus(on_progress, progress))
         group.run(stop_event)
         from ..model.language_model import LanguageModel
@@ -92,6 +95,8 @@ def train_in_workers(source: Any, workers: int, *, name: str | None, strategy: A
         record = lm.metadata.setdefault("distributed", {})
         record["restarts"] = group.restarts
         record["shards"] = [group.shards.get(i) for i in range(workers)]  # what each worker read
+        if name is not None:
+            lm.save(name, overwrite=True)  # the chief saved before the launcher knew the restarts and shards
         return lm
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -114,7 +119,7 @@ def _refuse_unsendable(**given: Any) -> None:
                       type(tokenizer).__name__)
 
 
-def _sendable(source: Any, spill: Path, options: dict[str, Any]) -> Any:
+def _sendable(source: Any, spill: Path, options: dict[str, Any], workers: int) -> Any:
     """The source as the workers can read it: paths and globs as given, or the text written to ``spill``."""
     from ..text.shards import documents_of
 
@@ -124,8 +129,13 @@ def _sendable(source: Any, spill: Path, options: dict[str, Any]) -> Any:
         if src.on_disk:  # the workers start in this folder: relative paths and globs read the same files
             return [os.fspath(s) for s in given] if isinstance(source, (list, tuple)) else os.fspath(source)
     src = TextSource.from_any(source, column=options.get("column"), encoding=options.get("encoding") or "utf-8")
-    with open(spill, "w", encoding="utf-8") as f:
-        for document in documents_of(src):
+    documents = list(documents_of(src))
+    if len(documents) < workers:  # too few records to deal out: one text file, cut at line starts
+        spill = spill.with_suffix(".txt")
+        spill.write_text("\n".join(documents), "utf-8")
+        return os.fspath(spill)
+    with open(spill, "w", encoding="utf-8") as f:  # one document a record: dealt out whole
+        for document in documents:
             f.write(json.dumps({"text": document}, ensure_ascii=False) + "\n")
     return os.fspath(spill)
 

@@ -87,6 +87,11 @@ def check_destination(name: str | None, opts: TrainOptions, tensorboard_dir: Any
         if importlib.util.find_spec("tensorboard") is None:
             raise invalid("tensorboard_dir", "None, or install TensorBoard first (pip install tensorboard)",
                           str(tensorboard_dir))
+    return checkpoint_folder(name, checkpoint_dir)
+
+
+def checkpoint_folder(name: str | None, checkpoint_dir: str | os.PathLike | None) -> Path | None:
+    """Where a run checkpoints: ``checkpoint_dir``, else the store's folder for ``name``, else nowhere."""
     if checkpoint_dir is None and name is not None:
         checkpoint_dir = store.home() / "checkpoints" / name
     return Path(checkpoint_dir) if checkpoint_dir is not None else None

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..config import ModelConfig
-from ..errors import TrainingDivergedError
+from ..errors import TrainingDivergedError, invalid
 from ..text.tokenizers import Tokenizer
 from . import backup, distributed, finetune, fit, history, prepare, summary
 from .callbacks import DIVERGENCE_FACTOR, SNAPSHOT_EVERY, TENSORBOARD_EVERY, _TrainingControl  # noqa: F401
@@ -174,6 +174,11 @@ def _in_workers(call: dict[str, Any]):
 def _train_here(call: dict[str, Any], opts: TrainOptions, cluster: Any):
     """The run in this process (one worker of several with a multi-worker ``cluster``)."""
     name, tensorboard_dir, checkpoint_dir = call["name"], call["tensorboard_dir"], call["checkpoint_dir"]
+    # Every worker reads the one backup, where the chief writes it: found before the others' folders change.
+    folder = _backup_folder(call["backup_dir"], prepare.checkpoint_folder(name, checkpoint_dir), cluster)
+    if cluster is not None and cluster.multi_worker and opts.resume:
+        raise invalid("resume", "False with several workers (a multi-worker run resumes from its backup by "
+                      "itself: start it again with the same name, checkpoint_dir or backup_dir)", True)
     if cluster is not None and cluster.multi_worker and not cluster.is_chief:
         # Only the chief writes; the others check the same things, then write to folders they remove.
         prepare.check_destination(name, opts, tensorboard_dir, checkpoint_dir)
@@ -190,7 +195,6 @@ def _train_here(call: dict[str, Any], opts: TrainOptions, cluster: Any):
     fit.compile_model(setup, cluster.strategy if cluster is not None else None, opts.epochs, call["jit_compile"])
     if cluster is not None:
         distributed.adapt_model(setup.lm.model, cluster, setup.cfg.seq_len)
-    folder = _backup_folder(call["backup_dir"], checkpoint, cluster)
     saved = backup.load(folder)
     if saved is not None:
         backup.restore(setup.lm.model, saved, cluster.strategy if cluster is not None else None)

@@ -20,12 +20,12 @@ reports the usual one-sentence error.
 
 from __future__ import annotations
 
-import atexit
 import os
 import threading
 import time
-import weakref
 from typing import TYPE_CHECKING, Callable
+
+from . import _background
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model.language_model import LanguageModel
@@ -99,7 +99,7 @@ class WarmUp:
             except Exception:  # noqa: BLE001  (the cell that needs the default model reports it)
                 self.key = None
             self._thread = threading.Thread(target=self._run, name="jupyter_llm-warm-up", daemon=True)
-        _RUNNING.add(self._thread)
+        _background.keep(self._thread)  # the exit waits for it
         self._thread.start()
         return self
 
@@ -148,12 +148,3 @@ class WarmUp:
     def _alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-
-#: Warm-up threads still running, waited for at exit.
-_RUNNING: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
-
-
-@atexit.register
-def _wait_at_exit() -> None:
-    for thread in list(_RUNNING):
-        thread.join(EXIT_WAIT)

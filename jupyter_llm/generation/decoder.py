@@ -19,11 +19,9 @@ token. :meth:`Decoder.step` (one token, any rows) serves beam search.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .. import _background
 from ..config import ModelConfig
 from .graph_sampling import Filters, Knobs, pick, process
 from .sampling import Sampler, SamplingOptions
@@ -51,15 +50,6 @@ COMPILED = ("prime", "loop")
 XLA_ENV = "JUPYTER_LLM_XLA"
 
 
-#: The background XLA compilations (see Decoder.prepare): an exit waits for them, as TensorFlow
-#: does not survive a thread still compiling while the interpreter shuts down.
-_COMPILING: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
-
-
-@atexit.register
-def _wait_at_exit() -> None:
-    for thread in list(_COMPILING):
-        thread.join(60.0)
 
 
 def gru_layers(model: keras.Model) -> list[keras.layers.GRU]:
@@ -308,7 +298,7 @@ class Decoder:
                 self._prepared = True
                 if self._compiling:
                     self._compiler = threading.Thread(target=self._compile, name="jupyter_llm-compile", daemon=True)
-                    _COMPILING.add(self._compiler)
+                    _background.keep(self._compiler)  # the exit waits for it (see _background)
                     self._compiler.start()
         if wait and self._compiler is not None:
             self._compiler.join()

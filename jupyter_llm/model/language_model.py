@@ -6,7 +6,6 @@ calls the methods of this class.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import datetime as _dt
 import hashlib
@@ -15,12 +14,12 @@ import math
 import os
 import threading
 import warnings
-import weakref
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
+from .. import _background
 from .. import store
 from ..config import ModelConfig
 from ..errors import CorruptModelError, DataError, PromptTooLongError, invalid
@@ -168,7 +167,7 @@ class LanguageModel:
         functions meets it again and reports it.
         """
         thread = threading.Thread(target=_prepare_quietly, args=(self,), name="jupyter_llm-prepare", daemon=True)
-        _PREPARING.add(thread)
+        _background.keep(thread)  # the exit waits for it
         thread.start()
         return thread
 
@@ -529,16 +528,6 @@ def _prepare_quietly(lm: LanguageModel) -> None:
     except Exception:  # noqa: BLE001 (the generate that needs it raises the same error where it can be read)
         pass
 
-
-#: Background preparations still running, waited for at exit (TensorFlow dislikes being torn down
-#: under a thread that is inside it).
-_PREPARING: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
-
-
-@atexit.register
-def _wait_at_exit() -> None:
-    for thread in list(_PREPARING):
-        thread.join(60.0)
 
 
 def _check_config_types(data: dict[str, Any], folder: Any) -> None:

@@ -187,13 +187,16 @@ class _Group:
     def run(self, stop_event: threading.Event | None) -> None:
         while True:
             procs = self._start()
+            failed = None
             try:
                 failed = self._watch(procs, stop_event)
             except KeyboardInterrupt:
                 self.stop_file.touch()  # every worker stops at the same step; the chief saves
                 failed = self._watch(procs, None)
             finally:
-                self._stop(procs)
+                # After a loss the others resume from the backup: killed at once (a worker's collectives
+                # catch SIGTERM, so asking would only cost GRACE seconds).
+                self._stop(procs, kill=failed is not None)
             if failed is None:
                 return
             if self.error is not None:  # a user's mistake: the same sentence as in one process
@@ -272,11 +275,11 @@ class _Group:
                 return None
             time.sleep(0.1)
 
-    def _stop(self, procs: list[subprocess.Popen]) -> None:
+    def _stop(self, procs: list[subprocess.Popen], kill: bool = False) -> None:
         """Stop the workers still running: a lost one leaves the others waiting on it."""
         for p in procs:
             if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
+                os.killpg(p.pid, signal.SIGKILL if kill else signal.SIGTERM)
         deadline = time.monotonic() + GRACE
         for p in procs:
             try:

@@ -98,21 +98,34 @@ class Decoder:
 
     # === Graph functions ===
 
+    # The layers are called by their ``call``, not as layers: a layer called as a layer computes in its dtype
+    # policy's compute dtype (float16 for a model trained under ``mixed_float16``), while the decoder carries
+    # float32 state. Called directly, each reads its float32 weights and computes in float32, whatever the
+    # policy; under ``float32`` the arithmetic is the same.
+
+    def _embed(self, tokens):
+        """The embeddings of ``tokens``, float32."""
+        return tf.gather(self.embedding.embeddings, tokens)
+
+    def _logits(self, features):
+        return self.output_layer.call(features)
+
     def _prefill_impl(self, tokens):
-        x = self.embedding(tokens)  # (B, T, E)
+        x = self._embed(tokens)  # (B, T, E)
         states = []
         for gru in self.grus:
             x, state = gru(x)  # (B, T, units), (B, units)
+            x, state = tf.cast(x, tf.float32), tf.cast(state, tf.float32)  # no-ops under float32
             states.append(state)
-        context, weights = self.attention(x, return_attention_scores=True)
-        logits = self.output_layer(tf.concat([x[:, -1], context[:, -1]], axis=-1))  # (B, V)
+        context, weights = self.attention.call(x, return_attention_scores=True)
+        logits = self._logits(tf.concat([x[:, -1], context[:, -1]], axis=-1))  # (B, V)
         return logits, states, self.attention.keys(x), x, weights
 
     def _step_impl(self, tokens, states, keys, values, position):
-        x = self.embedding(tokens)  # (B, E)
+        x = self._embed(tokens)  # (B, E)
         new_states = []
         for gru, state in zip(self.grus, states):
-            x, _ = gru.cell(x, [state])  # (B, units)
+            x, _ = gru.cell.call(x, [state])  # (B, units)
             new_states.append(x)
         # Write this position's key and value into its ring slot (in place under XLA, not a rewrite of the ring).
         slot = position % self.window
@@ -125,7 +138,7 @@ class Decoder:
         weights = tf.nn.softmax(scores, axis=-1)  # (B, W)
         weights = tf.where(valid[None], weights, 0.0)
         context = tf.einsum("bw,bwu->bu", weights, values)  # (B, units)
-        logits = self.output_layer(tf.concat([x, context], axis=-1))  # (B, V)
+        logits = self._logits(tf.concat([x, context], axis=-1))  # (B, V)
         return logits, new_states, keys, values, weights
 
     def _prime_impl(self, tokens, states, keys, values, start, count):
@@ -134,7 +147,7 @@ class Decoder:
         Returns the logits after the block's last real token, the GRU states there,
         and the ring with the block's positions written into their slots.
         """
-        x = self.embedding(tokens)  # (B, BLOCK, E)
+        x = self._embed(tokens)  # (B, BLOCK, E)
         last = count - 1
         new_states = []
         for gru, state in zip(self.grus, states):
@@ -154,7 +167,7 @@ class Decoder:
         valid = (newest >= 0)[None]
         weights = tf.where(valid, tf.nn.softmax(tf.where(valid, scores, -1e9), axis=-1), 0.0)
         context = tf.einsum("bw,bwu->bu", weights, values)
-        logits = self.output_layer(tf.concat([h, context], axis=-1))
+        logits = self._logits(tf.concat([h, context], axis=-1))
         return logits, new_states, keys, values
 
     def _loop_impl(self, filters: Filters, record: bool, logits, states, keys, values, position, seen, uniforms,

@@ -429,7 +429,7 @@ def saliency(lm, text: str, position: int = -1, method: str = "integrated_gradie
                       position)
     position = position % n
     target = int(ids[position])
-    embeddings = lm.model.get_layer("embedding")(tf.constant(ids[None, :position]))  # (1, P, E)
+    embeddings = tf.gather(lm.model.get_layer("embedding").embeddings, ids[None, :position])  # (1, P, E) float32
     if method == "gradient_x_input":
         alphas = tf.ones([1, 1, 1])
     else:
@@ -463,15 +463,21 @@ def _make_gradients(model, num_layers: int, width: int):
         ends = logprob(tf.concat([embeddings, tf.zeros_like(embeddings)], axis=0), target)
         _, weights = model.get_layer("attention")(_hidden_from_embeddings(model, num_layers, embeddings),
                                                   return_attention_scores=True)
-        return grads, ends, weights[0, -1]
+        return grads, ends, tf.cast(weights[0, -1], tf.float32)
 
     return gradients
 
 
 def _hidden_from_embeddings(model, num_layers: int, x):
-    """The last GRU's states ``(B, T, units)`` from embeddings ``(B, T, E)`` (dropout is off at inference)."""
+    """The last GRU's states ``(B, T, units)`` from embeddings ``(B, T, E)`` (dropout is off at inference).
+
+    Float32 whatever the layers' dtype policy (each layer's output is cast back: a model trained under
+    ``mixed_float16`` computes its layers in float16), as are the logits below.
+    """
+    import tensorflow as tf
+
     for i in range(num_layers):
-        x = model.get_layer(f"gru_{i}")(x, training=False)[0]
+        x = tf.cast(model.get_layer(f"gru_{i}")(x, training=False)[0], tf.float32)
     return x
 
 
@@ -479,5 +485,5 @@ def _logits_from_embeddings(model, num_layers: int, x):
     import tensorflow as tf
 
     h = _hidden_from_embeddings(model, num_layers, x)
-    context = model.get_layer("attention")(h)
-    return model.get_layer("logits")(tf.concat([h, context], axis=-1))
+    context = tf.cast(model.get_layer("attention")(h), tf.float32)
+    return tf.cast(model.get_layer("logits")(tf.concat([h, context], axis=-1)), tf.float32)

@@ -20,9 +20,23 @@ MB = 2**20
 
 
 @pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    """The text the corpora are made of: tiny Shakespeare from ../shared/corpora, else the package's excerpt.
+
+    The benchmark repeats its source's lines, reshuffled, to any size, so the 200 kB excerpt shipped in
+    jupyter_llm.datasets serves as well on a checkout without ../shared (a fresh clone elsewhere).
+    """
+    if SOURCE.is_file():
+        return SOURCE
+    from jupyter_llm import datasets
+
+    path = tmp_path_factory.mktemp("source") / "shakespeare.txt"
+    path.write_text(datasets.load("shakespeare"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
 def bench():
-    if not SOURCE.is_file():
-        pytest.skip(f"{SOURCE} is not available")
     spec = importlib.util.spec_from_file_location("stream_memory", ROOT / "bench" / "stream_memory.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -37,10 +51,10 @@ def _check_whole_epoch(row: dict, seq_len: int, batch_size: int) -> None:
     assert 0 <= row["tokens"] - row["tokens_seen"] <= (batch_size + 1) * seq_len + 1, row
 
 
-def test_training_on_a_streamed_file_keeps_memory_flat(bench, tmp_path, monkeypatch):
+def test_training_on_a_streamed_file_keeps_memory_flat(bench, source, tmp_path, monkeypatch):
     """jl.train streams a file over the threshold (set low) through one epoch: 6x the text, the same peak."""
     options = dict(bench.CHEAP_MODEL)  # seq_len 64, batch 512: 32 steps for 1 MiB, 192 for 6 MiB
-    rows = bench.run([1 * MB, 6 * MB], "train", options, source=SOURCE, tmp=str(tmp_path), echo=False,
+    rows = bench.run([1 * MB, 6 * MB], "train", options, source=source, tmp=str(tmp_path), echo=False,
                      streaming=None, env={"JUPYTER_LLM_STREAM_THRESHOLD": str(MB // 2)})
     small, large = rows
     for row in rows:
@@ -51,10 +65,10 @@ def test_training_on_a_streamed_file_keeps_memory_flat(bench, tmp_path, monkeypa
     assert list(tmp_path.iterdir()) == []  # the corpora and the run history's folder are gone
 
 
-def test_reading_a_streamed_file_keeps_memory_flat(bench, tmp_path):
+def test_reading_a_streamed_file_keeps_memory_flat(bench, source, tmp_path):
     """The data side of the epoch (tokenizer fit and every batch): 24x the text; holding it would cost 48+ MiB."""
     options = {**bench.CHEAP_MODEL, **bench.PIPELINE_WINDOWS}
-    rows = bench.run([2 * MB, 48 * MB], "pipeline", options, source=SOURCE, tmp=str(tmp_path), echo=False)
+    rows = bench.run([2 * MB, 48 * MB], "pipeline", options, source=source, tmp=str(tmp_path), echo=False)
     small, large = rows
     for row in rows:
         _check_whole_epoch(row, options["seq_len"], options["batch_size"])
@@ -64,9 +78,9 @@ def test_reading_a_streamed_file_keeps_memory_flat(bench, tmp_path):
     assert result["passed"] and result["all_read_whole_file"]
 
 
-def test_corpus_writer_and_sizes(bench, tmp_path):
+def test_corpus_writer_and_sizes(bench, source, tmp_path):
     path = tmp_path / "c.txt"
-    written = bench.write_corpus(path, 3 * MB, SOURCE, seed=1)
+    written = bench.write_corpus(path, 3 * MB, source, seed=1)
     text = path.read_text("utf-8")
     assert written["bytes"] == path.stat().st_size >= 3 * MB
     assert written["chars"] == len(text)

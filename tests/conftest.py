@@ -102,6 +102,22 @@ def tiny_lm(shakespeare_text, tmp_path_factory):
             os.environ["JUPYTER_LLM_HOME"] = old
 
 
+@pytest.fixture(autouse=True)
+def _tiny_lm_keeps_its_name(request):
+    """Give the shared tiny model its name and metadata back after each test that used it.
+
+    Saving a model without a name names it after the folder (``tiny_lm.save(tmp / "m")``
+    names it ``m``), which a later test's output would carry as its provenance.
+    """
+    if "tiny_lm" not in request.fixturenames:
+        yield
+        return
+    lm = request.getfixturevalue("tiny_lm")
+    name, metadata = lm.name, lm.metadata
+    yield
+    lm.name, lm.metadata = name, metadata
+
+
 # === No quiet skips in the full run ===
 
 #: Set by scripts/test.sh (and so by CI): a test that skips fails instead, naming its reason, unless the

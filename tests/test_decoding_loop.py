@@ -148,10 +148,15 @@ def test_chunks_start_short_and_grow_while_fast():
         steps = sizes.next(1000)
         seen.append(steps)
         sizes.took(steps, 0.001)
-    assert seen == [4, 8, 16, 32, 64, 64]
+    assert seen == [4, 16, 64, 64, 64, 64]  # four times longer while a call takes under a quarter of the budget
     sizes.took(64, 0.2)  # a slow call: the next one is shorter
     assert sizes.next(1000) == 32
     assert sizes.next(5) == 5
+    sizes.took(32, 0.02)  # under half the budget, over a quarter: twice as long
+    assert sizes.next(1000) == 64
+    sizes = generator.ChunkSizes(budget=0.05)
+    sizes.took(sizes.next(1000), 0.02)
+    assert sizes.next(1000) == 8  # four steps first, then twice as many
 
 
 @pytest.mark.parametrize("length", [1, 31, 32, 33, 64, 65, 150])

@@ -125,19 +125,14 @@ class Decoder:
         x = self._embed(tokens)  # (B, E)
         new_states = []
         for gru, state in zip(self.grus, states):
-            x, _ = gru.cell.call(x, [state])  # (B, units)
+            x = _gru_step(gru.cell, _project(gru.cell, x), state)  # (B, units)
             new_states.append(x)
         # Write this position's key and value into its ring slot (in place under XLA, not a rewrite of the ring).
         slot = position % self.window
         keys = _write_slot(keys, slot, self.attention.keys(x))
         values = _write_slot(values, slot, x)
-        q = self.attention.queries(x)  # (B, d)
-        scores = tf.einsum("bd,bwd->bw", q, keys) * self.attention.scale  # (B, W)
         valid = tf.range(self.window) <= position  # before the ring wraps, later slots are empty
-        scores = tf.where(valid[None], scores, -1e9)
-        weights = tf.nn.softmax(scores, axis=-1)  # (B, W)
-        weights = tf.where(valid[None], weights, 0.0)
-        context = tf.einsum("bw,bwu->bu", weights, values)  # (B, units)
+        weights, context = _attend(self.attention, x, keys, values, valid)
         logits = self._logits(tf.concat([x, context], axis=-1))  # (B, V)
         return logits, new_states, keys, values, weights
 
@@ -163,10 +158,7 @@ class Decoder:
         keys = tf.where(fresh, tf.gather(block_keys, at, axis=1), keys)
         values = tf.where(fresh, tf.gather(x, at, axis=1), values)
         h = new_states[-1]
-        scores = tf.einsum("bd,bwd->bw", self.attention.queries(h), keys) * self.attention.scale
-        valid = (newest >= 0)[None]
-        weights = tf.where(valid, tf.nn.softmax(tf.where(valid, scores, -1e9), axis=-1), 0.0)
-        context = tf.einsum("bw,bwu->bu", weights, values)
+        _, context = _attend(self.attention, h, keys, values, newest >= 0)
         logits = self._logits(tf.concat([h, context], axis=-1))
         return logits, new_states, keys, values
 
@@ -400,27 +392,56 @@ class Decoder:
         return out
 
 
+def _project(cell, x):
+    """The inputs' part of a GRU step, ``x W + b`` ``(..., 3 units)``."""
+    projected = tf.matmul(x, cell.kernel) if x.shape.rank == 2 else tf.einsum("bti,ig->btg", x, cell.kernel)
+    return projected + cell.bias[0] if cell.use_bias else projected
+
+
+def _gru_step(cell, projected, h):
+    """One step of ``keras.layers.GRUCell`` (``reset_after``) from the inputs' projection ``(B, 3 units)``.
+
+    The cell's own arithmetic, written out: called through ``GRUCell.call`` inside
+    the compiled loop, the same step cost about 45 us more at ``medium``.
+    """
+    units = cell.units
+    inner = tf.matmul(h, cell.recurrent_kernel)
+    if cell.use_bias:
+        inner += cell.bias[1]
+    z = cell.recurrent_activation(projected[:, :units] + inner[:, :units])
+    r = cell.recurrent_activation(projected[:, units:2 * units] + inner[:, units:2 * units])
+    candidate = cell.activation(projected[:, 2 * units:] + r * inner[:, 2 * units:])
+    return z * h + (1 - z) * candidate
+
+
+def _attend(attention, h, keys, values, valid):
+    """The attention of the newest position over the ring: weights ``(B, W)`` and context ``(B, units)``.
+
+    ``h`` ``(B, units)`` is the position's hidden state, ``valid`` ``(W,)`` the
+    slots that hold a position. The products are written as a multiply and a
+    sum rather than ``einsum``: XLA's CPU backend turns a batched matrix-vector
+    ``einsum`` into a loop about three times slower (about 100 us a token at
+    ``medium``, half of the step; see docs/benchmarks.md).
+    """
+    scores = tf.reduce_sum(keys * attention.queries(h)[:, None, :], axis=-1) * attention.scale  # (B, W)
+    weights = tf.where(valid[None], tf.nn.softmax(tf.where(valid[None], scores, -1e9), axis=-1), 0.0)
+    context = tf.reduce_sum(weights[:, :, None] * values, axis=1)  # (B, units)
+    return weights, context
+
+
 def _read_block(cell, x, state, count):
     """One GRU layer over the first ``count`` steps of a block ``x`` ``(B, BLOCK, in)``, from ``state``.
 
-    The arithmetic of ``keras.layers.GRUCell`` (``reset_after``), with the
-    inputs' projections made for the whole block in one matrix product before
-    the recurrence, which is then left with one ``(B, units) x (units, 3 units)``
-    product a step. Returns the outputs ``(B, BLOCK, units)`` (zeros after
-    ``count``) and the state after step ``count``.
+    The inputs' projections are made for the whole block in one matrix product
+    before the recurrence, which is then left with one ``(B, units) x (units, 3 units)``
+    product a step (:func:`_gru_step`). Returns the outputs ``(B, BLOCK, units)``
+    (zeros after ``count``) and the state after step ``count``.
     """
-    units = cell.units
-    input_bias, recurrent_bias = tf.unstack(cell.bias) if cell.use_bias else (0.0, 0.0)
-    projected = tf.transpose(tf.einsum("bti,ig->btg", x, cell.kernel) + input_bias, [1, 0, 2])  # (BLOCK, B, 3u)
+    projected = tf.transpose(_project(cell, x), [1, 0, 2])  # (BLOCK, B, 3u)
     outputs = tf.TensorArray(x.dtype, size=BLOCK, element_shape=state.shape)
 
     def body(t, h, outputs):
-        x_z, x_r, x_h = tf.split(projected[t], 3, axis=-1)
-        inner = tf.matmul(h, cell.recurrent_kernel) + recurrent_bias
-        z = cell.recurrent_activation(x_z + inner[:, :units])
-        r = cell.recurrent_activation(x_r + inner[:, units:2 * units])
-        candidate = cell.activation(x_h + r * inner[:, 2 * units:])
-        h = z * h + (1 - z) * candidate
+        h = _gru_step(cell, projected[t], h)
         return t + 1, h, outputs.write(t, h)
 
     _, state, outputs = tf.while_loop(lambda t, *_: t < count, body, (tf.constant(0), state, outputs))

@@ -93,8 +93,10 @@ def tiny_lm(shakespeare_text, tmp_path_factory):
     old = os.environ.get("JUPYTER_LLM_HOME")
     os.environ["JUPYTER_LLM_HOME"] = str(tmp_path_factory.mktemp("session_home"))
     try:
-        return jl.train(shakespeare_text, size="tiny", seq_len=32, batch_size=32, epochs=1,
-                        steps_per_epoch=40, progress=False, sample_tokens=0, seed=0)
+        lm = jl.train(shakespeare_text, size="tiny", seq_len=32, batch_size=32, epochs=1,
+                      steps_per_epoch=40, progress=False, sample_tokens=0, seed=0)
+        lm._pristine_for_tests = (lm.name, dict(lm.metadata))  # see _tiny_lm_keeps_its_name
+        return lm
     finally:
         if old is None:
             os.environ.pop("JUPYTER_LLM_HOME", None)
@@ -104,18 +106,19 @@ def tiny_lm(shakespeare_text, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _tiny_lm_keeps_its_name(request):
-    """Give the shared tiny model its name and metadata back after each test that used it.
+    """Give the shared tiny model its first name and metadata back after each test that used it.
 
-    Saving a model without a name names it after the folder (``tiny_lm.save(tmp / "m")``
-    names it ``m``), which a later test's output would carry as its provenance.
+    Saving a model names it: after the store name (``save("lm")``), or after the folder when it
+    had none (``tiny_lm.save(tmp / "m")`` names it ``m``); a later test's output would carry that
+    name as its provenance. (Module-scoped fixtures that save it use a copy: see ``copy_of``.)
     """
     if "tiny_lm" not in request.fixturenames:
         yield
         return
     lm = request.getfixturevalue("tiny_lm")
-    name, metadata = lm.name, lm.metadata
+    pristine = lm._pristine_for_tests
     yield
-    lm.name, lm.metadata = name, metadata
+    lm.name, lm.metadata = pristine[0], dict(pristine[1])
 
 
 # === No quiet skips in the full run ===

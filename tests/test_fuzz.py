@@ -109,7 +109,11 @@ def test_sampling_options_accept_or_refuse_in_one_sentence(kwargs):
 
 @pytest.fixture(scope="module")
 def lm(tiny_lm):
-    return tiny_lm
+    """The session's tiny model in a wrapper of its own: this module saves it ('victim', 'bystander'),
+    which names it, and the session's model must keep its name for the tests after these."""
+    import jupyter_llm as jl
+
+    return jl.LanguageModel(tiny_lm.model, tiny_lm.tokenizer, tiny_lm.config, dict(tiny_lm.metadata))
 
 
 @pytest.mark.timeout(TIMEOUT)

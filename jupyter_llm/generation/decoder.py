@@ -125,7 +125,8 @@ class Decoder:
         x = self._embed(tokens)  # (B, E)
         new_states = []
         for gru, state in zip(self.grus, states):
-            x = _gru_step(gru.cell, _project(gru.cell, x), state)  # (B, units)
+            input_bias, recurrent_bias = _biases(gru.cell)
+            x = _gru_step(gru.cell, _project(gru.cell, x, input_bias), state, recurrent_bias)  # (B, units)
             new_states.append(x)
         # Write this position's key and value into its ring slot (in place under XLA, not a rewrite of the ring).
         slot = position % self.window
@@ -392,22 +393,25 @@ class Decoder:
         return out
 
 
-def _project(cell, x):
+def _biases(cell):
+    """A GRU cell's (``reset_after``) input and recurrent biases, ``(3 units,)`` each (0.0 without bias)."""
+    return tf.unstack(cell.bias) if cell.use_bias else (0.0, 0.0)
+
+
+def _project(cell, x, input_bias):
     """The inputs' part of a GRU step, ``x W + b`` ``(..., 3 units)``."""
     projected = tf.matmul(x, cell.kernel) if x.shape.rank == 2 else tf.einsum("bti,ig->btg", x, cell.kernel)
-    return projected + cell.bias[0] if cell.use_bias else projected
+    return projected + input_bias
 
 
-def _gru_step(cell, projected, h):
+def _gru_step(cell, projected, h, recurrent_bias):
     """One step of ``keras.layers.GRUCell`` (``reset_after``) from the inputs' projection ``(B, 3 units)``.
 
     The cell's own arithmetic, written out: called through ``GRUCell.call`` inside
     the compiled loop, the same step cost about 45 us more at ``medium``.
     """
     units = cell.units
-    inner = tf.matmul(h, cell.recurrent_kernel)
-    if cell.use_bias:
-        inner += cell.bias[1]
+    inner = tf.matmul(h, cell.recurrent_kernel) + recurrent_bias
     z = cell.recurrent_activation(projected[:, :units] + inner[:, :units])
     r = cell.recurrent_activation(projected[:, units:2 * units] + inner[:, units:2 * units])
     candidate = cell.activation(projected[:, 2 * units:] + r * inner[:, 2 * units:])
@@ -437,11 +441,12 @@ def _read_block(cell, x, state, count):
     product a step (:func:`_gru_step`). Returns the outputs ``(B, BLOCK, units)``
     (zeros after ``count``) and the state after step ``count``.
     """
-    projected = tf.transpose(_project(cell, x), [1, 0, 2])  # (BLOCK, B, 3u)
+    input_bias, recurrent_bias = _biases(cell)  # (split once, outside the recurrence)
+    projected = tf.transpose(_project(cell, x, input_bias), [1, 0, 2])  # (BLOCK, B, 3u)
     outputs = tf.TensorArray(x.dtype, size=BLOCK, element_shape=state.shape)
 
     def body(t, h, outputs):
-        h = _gru_step(cell, projected[t], h)
+        h = _gru_step(cell, projected[t], h, recurrent_bias)
         return t + 1, h, outputs.write(t, h)
 
     _, state, outputs = tf.while_loop(lambda t, *_: t < count, body, (tf.constant(0), state, outputs))

@@ -95,13 +95,17 @@ def tiny_lm(shakespeare_text, tmp_path_factory):
     try:
         lm = jl.train(shakespeare_text, size="tiny", seq_len=32, batch_size=32, epochs=1,
                       steps_per_epoch=40, progress=False, sample_tokens=0, seed=0)
-        lm._pristine_for_tests = (lm.name, dict(lm.metadata))  # see _tiny_lm_keeps_its_name
+        _TINY_LM_FIRST[id(lm)] = (lm.name, dict(lm.metadata))  # see _tiny_lm_keeps_its_name
         return lm
     finally:
         if old is None:
             os.environ.pop("JUPYTER_LLM_HOME", None)
         else:
             os.environ["JUPYTER_LLM_HOME"] = old
+
+
+#: id(tiny_lm) -> its name and metadata as trained
+_TINY_LM_FIRST: dict[int, tuple] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -116,9 +120,9 @@ def _tiny_lm_keeps_its_name(request):
         yield
         return
     lm = request.getfixturevalue("tiny_lm")
-    pristine = lm._pristine_for_tests
+    name, metadata = _TINY_LM_FIRST[id(lm)]
     yield
-    lm.name, lm.metadata = pristine[0], dict(pristine[1])
+    lm.name, lm.metadata = name, dict(metadata)
 
 
 # === No quiet skips in the full run ===

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from jupyter_llm.errors import JupyterLLMError
+from magics_support import copy_of
 
 # === Profiles ===
 
@@ -111,9 +112,7 @@ def test_sampling_options_accept_or_refuse_in_one_sentence(kwargs):
 def lm(tiny_lm):
     """The session's tiny model in a wrapper of its own: this module saves it ('victim', 'bystander'),
     which names it, and the session's model must keep its name for the tests after these."""
-    import jupyter_llm as jl
-
-    return jl.LanguageModel(tiny_lm.model, tiny_lm.tokenizer, tiny_lm.config, dict(tiny_lm.metadata))
+    return copy_of(tiny_lm)
 
 
 @pytest.mark.timeout(TIMEOUT)
